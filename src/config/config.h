@@ -1,0 +1,60 @@
+// Config: every setting of cmfd, from defaults, a TOML file and the command
+// line, in that order of precedence (the command line wins).
+//
+// The TOML layout (every key optional):
+//   listen = "127.0.0.1:8080"      database = "cmf.db"      threads = 2
+//   [limits]   max_body_bytes = 1048576   max_page_size = 1000
+//   [customer] required = [["email"], ["firstname", "lastname"]]
+//              duplicate_check = ["email"]
+//   [[customer.fields]] name = "customerNumber"  type = "string"  unique = true
+//   [[customer.fields]] name = "loyaltyTier"  type = "select"  options = [...]
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "util/status.h"
+
+namespace cmfd {
+
+// The value type of a configured extra customer field.
+enum class FieldType { kString, kInt, kNumber, kBool, kDate, kEmail, kCountry, kSelect };
+
+// An extra customer field declared in the configuration. Its values appear in
+// the customer representation after `phone`, in declaration order.
+struct CustomField {
+  std::string name;
+  FieldType type = FieldType::kString;
+  std::vector<std::string> options;  // allowed values of a kSelect field
+  bool unique = false;               // unique among customers, and a list filter
+};
+
+// The customer class of this installation: the extra fields and the optional
+// save checks, which are off by default for compatibility with the CMF.
+struct CustomerSchema {
+  std::vector<CustomField> fields;
+  // Any one of these combinations of field names must all be non-empty.
+  // Empty: no requirement.
+  std::vector<std::vector<std::string>> required;
+  // A second customer whose values of all these fields equal (strings compared
+  // case-insensitively) an existing customer's is a 409. Empty: no check.
+  std::vector<std::string> duplicate_check;
+};
+
+struct Config {
+  std::string listen = "127.0.0.1:8080";
+  std::string database = "cmf.db";
+  int threads = 2;  // event-loop threads
+
+  std::uint64_t max_body_bytes = 1048576;  // a body of exactly this size is accepted
+  std::int64_t max_page_size = 1000;
+
+  CustomerSchema customer;
+};
+
+// Reads a TOML configuration file over `config`. Unknown keys and values of
+// the wrong type are errors that name the key, the value and the rule.
+Status LoadConfigFile(const std::string& path, Config& config);
+
+}  // namespace cmfd

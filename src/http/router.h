@@ -1,0 +1,63 @@
+// Router: maps (method, path) to a handler, deciding 404 and 405 in the order
+// the API defines: unknown path 404, known path with a wrong method 405 (with
+// an Allow header), then the API key (403), then the handler.
+//
+// Patterns are paths relative to the API prefix with `{name}` for one path
+// segment: "/customers/{id}". Both API prefixes (/webservice/cmf and
+// /__customermanagementframework/webservice) are stripped by the server
+// before routing, and a trailing slash is ignored.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "http/message.h"
+#include "storage/store.h"
+
+namespace cmfd {
+
+// Who may call a route.
+enum class Access {
+  kPublic,  // no key needed (health)
+  kRead,    // any valid key
+  kWrite,   // a read-write key
+};
+
+// What a handler may use besides the request.
+struct HandlerContext {
+  Store& store;
+  const Config& config;
+};
+
+using Handler = std::function<Response(const Request&, HandlerContext&)>;
+
+struct Route {
+  std::string method;
+  std::string pattern;
+  Access access;
+  Handler handler;
+};
+
+// The outcome of a lookup: a route, or the 404/405 to send.
+struct RouteMatch {
+  const Route* route = nullptr;       // set when found
+  std::vector<std::string> params;    // path parameters, as sent
+  int status = 0;                     // 404 or 405 when route is null
+  std::string allow;                  // "GET, POST" for a 405
+};
+
+class Router {
+ public:
+  void Add(std::string method, std::string pattern, Access access, Handler handler);
+
+  // `path` is relative to the prefix with the trailing slash removed.
+  RouteMatch Match(std::string_view method, std::string_view path) const;
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace cmfd

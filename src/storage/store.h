@@ -1,0 +1,211 @@
+// Store: the storage interface that request handlers use.
+//
+// Every method is one transaction: it either applies all of its changes or
+// none, and returns a Status that explains a refusal. Methods are safe to
+// call from many threads at once. A store never sees HTTP; it speaks in the
+// records of domain/model.h and client-facing Status messages.
+//
+// Times. A store sets creation_date and modification_date itself, from one
+// clock per store (the database's clock where it has one). Every successful
+// write of a customer, activity, segment or group sets its modification_date
+// to the time of the write.
+//
+// The sync guarantee. Every read returns a `timestamp` T with this property:
+// every row created, modified or deleted that the read did not see has a
+// modification_date (for deletions: creation_date) of at least T + 1. A
+// client that passes T back as a since-filter (`> T` for customers, `>= T`
+// for activities and deletions) therefore never misses a change, even one
+// that commits in the same second or from a transaction still open when the
+// read began. T may be earlier than necessary (rows come twice), never later.
+//
+// Ids are positive, assigned by the store and never reused, even after a
+// delete.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "domain/model.h"
+#include "util/status.h"
+
+namespace cmfd {
+
+// A page of a list: 1-based page number and rows per page, both >= 1.
+struct PageRequest {
+  std::int64_t page = 1;
+  std::int64_t page_size = 100;
+};
+
+// What a list read returns besides its rows.
+struct ListInfo {
+  std::int64_t total_rows = 0;  // rows matching the filters, over all pages
+  std::int64_t timestamp = 0;   // see "The sync guarantee" above
+};
+
+struct CustomerQuery {
+  std::optional<std::int64_t> modified_after;  // modification_date > value
+  std::vector<std::int64_t> segments_all;      // customers that have all of them
+  std::optional<std::string> email;            // exact, case-insensitive
+  // Exact matches on unique extra fields: (index into CustomerSchema::fields,
+  // value as a compact JSON literal, the form of Customer::extra).
+  std::vector<std::pair<std::size_t, std::string>> extra_equals;
+  bool include_activities = false;
+  PageRequest page;
+};
+
+struct ActivityQuery {
+  std::vector<std::string> types;                // any of them; empty = all
+  std::optional<std::int64_t> modified_since;    // modification_date >= value
+  std::optional<std::int64_t> customer_id;
+  PageRequest page;
+};
+
+struct SegmentQuery {
+  std::optional<std::int64_t> group;
+  PageRequest page;
+};
+
+struct DeletionQuery {
+  std::string entity_type;                 // "customers" or "activities"
+  std::optional<std::int64_t> since;       // creation_date >= value
+};
+
+// Position in the deletions feed, for reading it in bounded chunks. The feed
+// is ordered by (creation_date, id); a default cursor starts at the
+// beginning.
+struct DeletionCursor {
+  bool started = false;
+  std::int64_t creation_date = 0;
+  std::int64_t sequence = 0;  // store-internal tie breaker
+};
+
+// What the store needs to know about the installation.
+struct StoreOptions {
+  CustomerSchema customer;
+  int pool_size = 0;  // connections; 0 = the backend's default
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // True when a call may wait on the network (PostgreSQL). The server then
+  // runs every request on its worker pool instead of the event loop.
+  virtual bool CallsMayBlock() const { return false; }
+
+  // ---- health ----
+  // Returns ok when the database answers a trivial query.
+  virtual Status Ping() = 0;
+
+  // ---- customers ----
+  // Stores a new customer. Sets id, dates and id_encoded (when empty).
+  // 409 when a unique extra field or the configured duplicate check matches
+  // another customer, naming that customer's id.
+  virtual Result<Customer> CreateCustomer(const Customer& customer) = 0;
+
+  // Loads customer `id`, lets `modify` change it (a non-ok Status from
+  // `modify` aborts the transaction and is returned), runs the same checks as
+  // CreateCustomer and stores it. NotFound when `id` does not exist.
+  virtual Result<Customer> UpdateCustomer(std::int64_t id,
+                                          const std::function<Status(Customer&)>& modify) = 0;
+
+  // NotFound when `id` does not exist.
+  virtual Result<Customer> GetCustomer(std::int64_t id, bool include_activities) = 0;
+
+  // Deletes the customer, records a deletion for it and for each of its
+  // activities, and removes its segment assignments. NotFound when absent.
+  virtual Status DeleteCustomer(std::int64_t id) = 0;
+
+  // Calls `row` for each customer of the requested page, ordered by id.
+  virtual Result<ListInfo> ListCustomers(const CustomerQuery& query,
+                                         const std::function<void(const Customer&)>& row) = 0;
+
+  // Adds, then removes, segments of a customer; returns the resulting segment
+  // ids, ascending. NotFound ("Customer with ID 5 was not found") for an
+  // unknown customer; Invalid naming every unknown segment id, and then
+  // nothing is applied. The customer's modification_date changes only when
+  // its segments do.
+  virtual Result<std::vector<std::int64_t>> ChangeCustomerSegments(
+      std::int64_t customer_id, const std::vector<std::int64_t>& add,
+      const std::vector<std::int64_t>& remove) = 0;
+
+  // ---- activities ----
+  // Stores a new activity, or, when a_id is set and the customer already has
+  // an activity with the same type and a_id, updates that one. The bool is
+  // true when a new row was created. Invalid ("customer with ID 7 was not
+  // found") for an unknown customer_id.
+  virtual Result<std::pair<Activity, bool>> CreateActivity(const Activity& activity) = 0;
+
+  // As UpdateCustomer. A changed customer_id must exist (Invalid otherwise).
+  virtual Result<Activity> UpdateActivity(std::int64_t id,
+                                          const std::function<Status(Activity&)>& modify) = 0;
+  virtual Result<Activity> GetActivity(std::int64_t id) = 0;
+
+  // Deletes the activity and records a deletion with its type.
+  virtual Status DeleteActivity(std::int64_t id) = 0;
+
+  // Ordered by activity_date, then id.
+  virtual Result<ListInfo> ListActivities(const ActivityQuery& query,
+                                          const std::function<void(const Activity&)>& row) = 0;
+
+  // ---- deletions ----
+  // Calls `row` for up to `limit` deletions after `cursor` and advances it.
+  // Returns the number of rows delivered; fewer than `limit` means the end.
+  // `timestamp` is set on the first call (cursor not started) only.
+  virtual Result<std::int64_t> ScanDeletions(const DeletionQuery& query, DeletionCursor& cursor,
+                                             std::int64_t limit, std::int64_t& timestamp,
+                                             const std::function<void(const Deletion&)>& row) = 0;
+
+  // One page of the deletions feed, ordered by (creation_date, id).
+  virtual Result<ListInfo> ListDeletions(const DeletionQuery& query, const PageRequest& page,
+                                         const std::function<void(const Deletion&)>& row) = 0;
+
+  // ---- segment groups ----
+  // Invalid "name required" when the patch has no non-empty name. Conflict
+  // when a group with the same reference and the same calculated flag exists.
+  virtual Result<SegmentGroup> CreateSegmentGroup(const SegmentGroupPatch& patch) = 0;
+
+  // Changing `calculated` changes it on every segment of the group too.
+  virtual Result<SegmentGroup> UpdateSegmentGroup(std::int64_t id, const SegmentGroupPatch& patch) = 0;
+  virtual Result<SegmentGroup> GetSegmentGroup(std::int64_t id) = 0;
+
+  // Deletes the group and its segments, removes those segments from every
+  // customer and sets those customers' modification_date.
+  virtual Status DeleteSegmentGroup(std::int64_t id) = 0;
+  virtual Result<ListInfo> ListSegmentGroups(const PageRequest& page,
+                                             const std::function<void(const SegmentGroup&)>& row) = 0;
+
+  // ---- segments ----
+  // Invalid: "group required", "group not found", "name required", a
+  // calculated flag that differs from the group's. Conflict: a reference
+  // already used in the group.
+  virtual Result<Segment> CreateSegment(const SegmentPatch& patch) = 0;
+  virtual Result<Segment> UpdateSegment(std::int64_t id, const SegmentPatch& patch) = 0;
+  virtual Result<Segment> GetSegment(std::int64_t id) = 0;
+
+  // Removes the segment from every customer and sets their modification_date.
+  virtual Status DeleteSegment(std::int64_t id) = 0;
+  virtual Result<ListInfo> ListSegments(const SegmentQuery& query,
+                                        const std::function<void(const Segment&)>& row) = 0;
+
+  // ---- API keys ----
+  // Conflict when a key with this name exists (revoked keys are deleted).
+  virtual Result<ApiKey> CreateApiKey(const std::string& name, const std::string& hash,
+                                      bool read_only) = 0;
+  virtual Result<std::vector<ApiKey>> ListApiKeys() = 0;
+  // NotFound when no key has this name.
+  virtual Status RevokeApiKey(const std::string& name) = 0;
+  // The key with this hash, or nullopt. Records the time of use.
+  virtual Result<std::optional<ApiKey>> FindApiKey(const std::string& hash) = 0;
+};
+
+// Opens (and creates or migrates) the database named by `database`: a file
+// path for SQLite, or a postgresql:// URL.
+Result<std::unique_ptr<Store>> OpenStore(const std::string& database, const StoreOptions& options);
+
+}  // namespace cmfd
