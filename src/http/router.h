@@ -51,13 +51,33 @@ struct RouteMatch {
 
 class Router {
  public:
+  // Registers a route. `pattern` starts with '/' and has no empty segment; a
+  // `{name}` segment matches any one non-empty path segment. Throws
+  // std::invalid_argument for a malformed pattern or a second route with the
+  // same method and pattern shape. Call it before the first Match: Match
+  // hands out pointers into the route table.
   void Add(std::string method, std::string pattern, Access access, Handler handler);
 
-  // `path` is relative to the prefix with the trailing slash removed.
+  // `path` is relative to the prefix with the trailing slash removed. When
+  // several patterns match a path, the most specific one wins: at the first
+  // segment where they differ, a literal beats a parameter. 404 and 405 are
+  // decided on that pattern alone.
   RouteMatch Match(std::string_view method, std::string_view path) const;
 
  private:
+  struct Segment {
+    std::string literal;     // the text to match; empty for a parameter
+    bool parameter = false;
+  };
+
+  // One pattern shape and the routes (one per method) registered for it.
+  struct Pattern {
+    std::vector<Segment> segments;
+    std::vector<std::size_t> route_indexes;  // into routes_
+  };
+
   std::vector<Route> routes_;
+  std::vector<Pattern> patterns_;
 };
 
 }  // namespace cmfd

@@ -84,6 +84,40 @@ struct DeletionCursor {
   std::int64_t sequence = 0;  // store-internal tie breaker
 };
 
+// ---- bulk import (cmfd import) ----
+
+// A change of one customer's segments, as in POST /segments-of-customers.
+struct SegmentAssignment {
+  std::int64_t customer_id = 0;
+  std::vector<std::int64_t> add;
+  std::vector<std::int64_t> remove;
+};
+
+// Records for Store::Import, each already validated by the domain layer as
+// the matching API request would be.
+struct ImportBatch {
+  std::vector<Customer> customers;
+  std::vector<Activity> activities;
+  std::vector<SegmentAssignment> assignments;
+};
+
+// A row of an ImportBatch that the store did not write.
+struct ImportRejection {
+  enum class Kind { kCustomer, kActivity, kAssignment };
+  Kind kind = Kind::kCustomer;
+  std::size_t index = 0;  // position in the batch's vector of that kind
+  Status status;          // what the single-record method would have returned
+};
+
+// What Store::Import wrote.
+struct ImportCounts {
+  std::int64_t customers_created = 0;
+  std::int64_t activities_created = 0;
+  std::int64_t activities_updated = 0;  // same customer, type and a_id as a stored activity
+  std::int64_t assignments_applied = 0;
+  std::vector<ImportRejection> rejected;  // in batch order within each kind
+};
+
 // What the store needs to know about the installation.
 struct StoreOptions {
   CustomerSchema customer;
@@ -202,6 +236,23 @@ class Store {
   virtual Status RevokeApiKey(const std::string& name) = 0;
   // The key with this hash, or nullopt. Records the time of use.
   virtual Result<std::optional<ApiKey>> FindApiKey(const std::string& hash) = 0;
+
+  // ---- bulk import ----
+  // Writes a batch of validated records: customers first, then activities,
+  // then assignments, each in vector order, so that an activity can refer to
+  // a customer of the same batch. Each row is treated as by CreateCustomer,
+  // CreateActivity (including the update of an activity with the same
+  // customer, type and a_id) or ChangeCustomerSegments: ids, dates and
+  // id_encoded are assigned as usual and written back into `batch`. A row
+  // that breaks a store rule (unknown customer or segment, a unique or
+  // duplicate conflict) is left out and listed in ImportCounts::rejected; the
+  // other rows are written. A non-ok Result is a database error.
+  //
+  // A backend overrides this to write the whole batch in one transaction, so
+  // that a database error leaves none of it written. The default calls the
+  // single-record methods, one transaction per row: correct, but slow, and a
+  // database error can leave the rows before it written.
+  virtual Result<ImportCounts> Import(ImportBatch& batch);
 };
 
 // Opens (and creates or migrates) the database named by `database`: a file

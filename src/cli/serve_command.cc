@@ -1,0 +1,126 @@
+// cmfd serve: runs the HTTP server until SIGTERM or SIGINT.
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "handlers/handlers.h"
+#include "http/dispatch.h"
+#include "http/server.h"
+#include "util/api_key.h"
+#include "util/logging.h"
+
+namespace cmfd {
+
+namespace {
+
+struct ServeOptions {
+  DatabaseOptions database;
+  std::string listen;
+  int threads = 0;
+  int workers = 32;
+  std::string log_file;
+  std::string log_level = "info";
+  CLI::Option* listen_option = nullptr;
+  CLI::Option* threads_option = nullptr;
+};
+
+void RunServe(const ServeOptions& options) {
+  Config config = LoadConfigOrFail(options.database);
+  if (options.listen_option->count() > 0) config.listen = options.listen;
+  if (options.threads_option->count() > 0) config.threads = options.threads;
+
+  Result<ListenAddress> listen = ParseListenAddress(config.listen);
+  if (!listen.ok()) Fail(listen.status().message());
+
+  Status logging = SetUpLogging(options.log_file, options.log_level);
+  if (!logging.ok()) Fail(logging.message());
+
+  // From here on, errors go to the log as well, which may be a file.
+  auto fail = [&](const std::string& message) {
+    if (!options.log_file.empty()) spdlog::error("{}", message);
+    ShutDownLogging();
+    Fail(message);
+  };
+
+  Status crypto = InitCrypto();
+  if (!crypto.ok()) fail(crypto.message());
+
+  std::unique_ptr<Store> store;
+  try {
+    store = OpenStoreOrFail(config);
+  } catch (const CLI::RuntimeError&) {
+    ShutDownLogging();
+    throw;
+  }
+
+  Router router;
+  RegisterAllRoutes(router);
+  Dispatcher dispatcher(router, *store, config);
+
+  ServerOptions server_options;
+  server_options.listen = listen.value();
+  server_options.threads = config.threads;
+  server_options.workers = options.workers;
+  server_options.max_body_bytes = config.max_body_bytes;
+  server_options.database = config.database;
+
+  Result<ServeOutcome> outcome = RunServer(server_options, dispatcher);
+  if (!outcome.ok()) fail(outcome.status().message());
+
+  if (outcome.value() == ServeOutcome::kStillInUse) {
+    // Worker threads still use the store, so it is neither closed nor
+    // destroyed; ending the process is the only safe way out.
+    ShutDownLogging();
+    std::_Exit(1);
+  }
+
+  store.reset();
+  spdlog::info("database closed");
+  ShutDownLogging();
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app) {
+  auto options = std::make_shared<ServeOptions>();
+  CLI::App* command = app.add_subcommand(
+      "serve", "Serve the CMF REST webservice under /webservice/cmf until SIGTERM or SIGINT");
+
+  AddDatabaseOptions(*command, options->database);
+  options->listen_option =
+      command
+          ->add_option("--listen", options->listen,
+                       "IP address and TCP port to listen on; port 0 lets the system pick one "
+                       "(default: the config file's `listen`, else 127.0.0.1:8080)")
+          ->type_name("HOST:PORT");
+  options->threads_option =
+      command
+          ->add_option("--threads", options->threads,
+                       "number of event-loop threads, which accept connections and answer "
+                       "reads (default: the config file's `threads`, else 2)")
+          ->type_name("N")
+          ->check(CLI::Range(1, 256));
+  command
+      ->add_option("--workers", options->workers,
+                   "number of worker threads, which run writes, and every request when the "
+                   "database is PostgreSQL (default: 32)")
+      ->type_name("N")
+      ->check(CLI::Range(1, 1024));
+  command
+      ->add_option("--log-file", options->log_file,
+                   "append log lines to this file (default: standard error)")
+      ->type_name("PATH");
+  command
+      ->add_option("--log-level", options->log_level,
+                   "lowest level logged: trace, debug, info, warn, error, critical or off; "
+                   "info includes one access-log line per request (default: info)")
+      ->type_name("LEVEL")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+
+  command->callback([options] { RunServe(*options); });
+}
+
+}  // namespace cmfd

@@ -1,0 +1,40 @@
+#include "http/auth.h"
+
+#include <string>
+
+#include "util/api_key.h"
+
+namespace cmfd {
+
+std::string_view PresentedApiKey(std::string_view header_value, const QueryParams& query) {
+  if (!header_value.empty()) return header_value;
+  if (auto key = query.Get("apikey")) return *key;
+  if (auto key = query.Get("apiKey")) return *key;
+  return {};
+}
+
+Result<std::optional<ApiKey>> Authorize(Store& store, Access access, std::string_view method,
+                                        std::string_view key) {
+  if (access == Access::kPublic) return std::optional<ApiKey>();
+  if (key.empty()) return Status::Forbidden(std::string(kInvalidKeyMessage));
+
+  const std::string hash = HashApiKey(key);
+  Result<std::optional<ApiKey>> found = store.FindApiKey(hash);
+  if (!found.ok()) return found.status();
+
+  // The store found the row by its hash; comparing again in constant time
+  // keeps the decision itself free of a data-dependent early exit.
+  const std::optional<ApiKey>& stored = found.value();
+  if (!stored || !ConstantTimeEquals(stored->hash, hash)) {
+    return Status::Forbidden(std::string(kInvalidKeyMessage));
+  }
+
+  if (access == Access::kWrite && stored->read_only) {
+    return Status::Forbidden("API key \"" + stored->name +
+                             "\" is read-only and cannot be used for " + std::string(method) +
+                             " requests");
+  }
+  return found;
+}
+
+}  // namespace cmfd

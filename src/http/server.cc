@@ -1,0 +1,522 @@
+// The RESTinio adapter. This is the only file that includes RESTinio, which
+// takes long to compile; everything it can hand off lives in dispatch.cc.
+#include "http/server.h"
+
+#include <restinio/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <charconv>
+#include <condition_variable>
+#include <csignal>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "http/redact.h"
+#include "util/worker_pool.h"
+
+namespace cmfd {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// RESTinio's own messages (parse errors, timeouts, resets) describe what
+// clients do, not server faults, so they go to the debug level.
+class RestinioLogger {
+ public:
+  template <typename Builder>
+  void trace(Builder&& builder) { Log(spdlog::level::trace, builder); }
+  template <typename Builder>
+  void info(Builder&& builder) { Log(spdlog::level::debug, builder); }
+  template <typename Builder>
+  void warn(Builder&& builder) { Log(spdlog::level::debug, builder); }
+  template <typename Builder>
+  void error(Builder&& builder) { Log(spdlog::level::debug, builder); }
+
+ private:
+  template <typename Builder>
+  static void Log(spdlog::level::level_enum level, Builder& builder) {
+    if (spdlog::should_log(level)) spdlog::log(level, "restinio: {}", builder());
+  }
+};
+
+using Traits = restinio::traits_t<restinio::asio_timer_manager_t, RestinioLogger>;
+using RestinioServer = restinio::http_server_t<Traits>;
+using ChunkedBuilder = restinio::response_builder_t<restinio::chunked_output_t>;
+
+// RESTinio closes the connection without a response when a body exceeds its
+// own limit. Setting that limit above ours lets bodies up to this many times
+// our limit be read and answered with a proper 413; larger ones are cut off,
+// which bounds the memory a client can make us reserve per connection.
+constexpr std::uint64_t kTransportBodyFactor = 4;
+
+// A pipelining client gets its connection closed by RESTinio when it sends
+// more requests ahead than this.
+constexpr std::size_t kMaxPipelinedRequests = 128;
+
+// Writing to a slow client may take long; a streamed response has this long
+// between two pieces and a worker-pool request this long to start its reply.
+constexpr auto kReadTimeout = std::chrono::seconds(60);
+constexpr auto kWriteTimeout = std::chrono::seconds(60);
+constexpr auto kHandleTimeout = std::chrono::seconds(60);
+
+restinio::http_status_line_t StatusLine(int status) {
+  std::string reason;
+  switch (status) {
+    case 200: reason = "OK"; break;
+    case 201: reason = "Created"; break;
+    case 204: reason = "No Content"; break;
+    case 400: reason = "Bad Request"; break;
+    case 403: reason = "Forbidden"; break;
+    case 404: reason = "Not Found"; break;
+    case 405: reason = "Method Not Allowed"; break;
+    case 409: reason = "Conflict"; break;
+    case 413: reason = "Payload Too Large"; break;
+    case 500: reason = "Internal Server Error"; break;
+    case 503: reason = "Service Unavailable"; break;
+    default: reason = "Status " + std::to_string(status); break;
+  }
+  return restinio::http_status_line_t{
+      restinio::http_status_code_t{static_cast<std::uint16_t>(status)}, std::move(reason)};
+}
+
+// One request from its arrival to the end of its reply.
+struct Exchange {
+  restinio::request_handle_t handle;  // keeps the connection's request alive
+  Clock::time_point start;
+  std::string method;
+  std::string target;  // as sent: path and query; redacted only when logged
+  bool on_worker = false;
+};
+
+class HttpFront {
+ public:
+  HttpFront(Dispatcher& dispatcher, int workers) : dispatcher_(dispatcher), workers_(workers) {}
+
+  restinio::request_handling_status_t Handle(restinio::request_handle_t handle);
+
+  void BeginDrain() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      draining_ = true;
+    }
+    changed_.notify_all();
+  }
+
+  // Blocks until BeginDrain() was called.
+  void WaitForDrain() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [this] { return draining_; });
+  }
+
+  // Blocks until no request is in flight or `deadline` passes; returns the
+  // number still in flight.
+  std::int64_t WaitUntilIdle(Clock::time_point deadline) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait_until(lock, deadline, [this] { return in_flight_ == 0; });
+    return in_flight_;
+  }
+
+  WorkerPool& workers() { return workers_; }
+
+ private:
+  struct Stream {
+    std::shared_ptr<Exchange> exchange;
+    ChunkedBuilder builder;
+    std::function<Status(std::string&, bool&)> next_chunk;
+    int status = 0;
+    std::uint64_t bytes = 0;
+  };
+
+  void Execute(const std::shared_ptr<Exchange>& exchange, RoutedRequest& routed);
+  void Reply(const std::shared_ptr<Exchange>& exchange, Response response);
+  void ReplyStreamed(const std::shared_ptr<Exchange>& exchange, Response response);
+  void ContinueStream(const std::shared_ptr<Stream>& stream);
+  void ScheduleNextPiece(const std::shared_ptr<Stream>& stream);
+  void Finish(const Exchange& exchange, int status, std::uint64_t bytes,
+              const std::string& problem);
+
+  bool draining() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return draining_;
+  }
+
+  Dispatcher& dispatcher_;
+  WorkerPool workers_;
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool draining_ = false;
+  std::int64_t in_flight_ = 0;  // requests received whose reply is not finished
+};
+
+restinio::request_handling_status_t HttpFront::Handle(restinio::request_handle_t handle) {
+  auto exchange = std::make_shared<Exchange>();
+  exchange->start = Clock::now();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++in_flight_;
+  }
+
+  try {
+    const auto& header = handle->header();
+    exchange->method = header.method().c_str();
+    exchange->target = std::string(header.request_target());
+
+    RawRequest raw;
+    raw.method = exchange->method;
+    raw.path = std::string(header.path());
+    raw.query = std::string(header.query());
+    raw.api_key_header = std::string(header.get_field_or("X-API-Key", ""));
+    raw.body = handle->body();
+    exchange->handle = std::move(handle);
+
+    std::variant<Response, RoutedRequest> routed = dispatcher_.Route(std::move(raw));
+    if (auto* response = std::get_if<Response>(&routed)) {
+      Reply(exchange, std::move(*response));
+      return restinio::request_accepted();
+    }
+
+    auto request = std::make_shared<RoutedRequest>(std::move(std::get<RoutedRequest>(routed)));
+    if (dispatcher_.NeedsWorker(*request)) {
+      exchange->on_worker = true;
+      workers_.Post([this, exchange, request] { Execute(exchange, *request); });
+    } else {
+      Execute(exchange, *request);
+    }
+  } catch (const std::exception& error) {
+    // Reached only when building the request or posting it failed (out of
+    // memory); the handler's own exceptions are caught in Dispatcher.
+    spdlog::error("{} {}: cannot handle request: {}", exchange->method,
+                  RedactRequestTarget(exchange->target), error.what());
+    if (exchange->handle) {
+      Reply(exchange, ErrorResponse(Status::Internal("internal error")));
+    } else {
+      Finish(*exchange, 500, 0, error.what());
+      return restinio::request_rejected();
+    }
+  }
+  return restinio::request_accepted();
+}
+
+void HttpFront::Execute(const std::shared_ptr<Exchange>& exchange, RoutedRequest& routed) {
+  std::string cause;
+  Response response = dispatcher_.Execute(routed, cause);
+  if (!cause.empty()) {
+    spdlog::error("{} {} failed with status {}: {}", exchange->method,
+                  RedactRequestTarget(exchange->target), response.status, cause);
+  }
+  Reply(exchange, std::move(response));
+}
+
+void HttpFront::Reply(const std::shared_ptr<Exchange>& exchange, Response response) {
+  if (response.next_chunk) {
+    ReplyStreamed(exchange, std::move(response));
+    return;
+  }
+
+  const int status = response.status;
+  const std::uint64_t bytes = response.body.size();
+  try {
+    auto builder = exchange->handle->create_response<restinio::restinio_controlled_output_t>(
+        StatusLine(status));
+    bool has_content_type = false;
+    for (auto& [name, value] : response.headers) {
+      if (restinio::impl::is_equal_caseless(name, "Content-Type")) has_content_type = true;
+      builder.append_header(std::move(name), std::move(value));
+    }
+    if (!has_content_type && status != 204) {
+      builder.append_header(restinio::http_field::content_type, "application/json");
+    }
+    builder.append_header_date_field();
+    if (draining()) builder.connection_close();
+    builder.set_body(std::move(response.body));
+    builder.done([this, exchange, status, bytes](const asio::error_code& error) {
+      Finish(*exchange, status, bytes, error ? error.message() : std::string());
+    });
+  } catch (const std::exception& error) {
+    Finish(*exchange, status, 0, std::string("cannot send the response: ") + error.what());
+  }
+}
+
+void HttpFront::ReplyStreamed(const std::shared_ptr<Exchange>& exchange, Response response) {
+  const int status = response.status;
+  try {
+    auto builder =
+        exchange->handle->create_response<restinio::chunked_output_t>(StatusLine(status));
+    bool has_content_type = false;
+    for (auto& [name, value] : response.headers) {
+      if (restinio::impl::is_equal_caseless(name, "Content-Type")) has_content_type = true;
+      builder.append_header(std::move(name), std::move(value));
+    }
+    if (!has_content_type) {
+      builder.append_header(restinio::http_field::content_type, "application/json");
+    }
+    builder.append_header_date_field();
+    if (draining()) builder.connection_close();
+
+    auto stream = std::make_shared<Stream>(
+        Stream{exchange, std::move(builder), std::move(response.next_chunk), status, 0});
+    stream->bytes = response.body.size();
+    stream->builder.append_chunk(std::move(response.body));
+    stream->builder.flush([this, stream](const asio::error_code& error) {
+      if (error) {
+        Finish(*stream->exchange, stream->status, stream->bytes, error.message());
+        return;
+      }
+      ScheduleNextPiece(stream);
+    });
+  } catch (const std::exception& error) {
+    Finish(*exchange, status, 0, std::string("cannot send the response: ") + error.what());
+  }
+}
+
+// Runs on the event loop, in the after-write callback of the previous piece.
+void HttpFront::ScheduleNextPiece(const std::shared_ptr<Stream>& stream) {
+  if (stream->exchange->on_worker) {
+    workers_.Post([this, stream] { ContinueStream(stream); });
+  } else {
+    ContinueStream(stream);
+  }
+}
+
+void HttpFront::ContinueStream(const std::shared_ptr<Stream>& stream) {
+  std::string piece;
+  bool more = false;
+  Status status;
+  try {
+    status = stream->next_chunk(piece, more);
+  } catch (const std::exception& error) {
+    status = Status::Internal(std::string("uncaught exception: ") + error.what());
+  } catch (...) {
+    status = Status::Internal("uncaught exception of a type not derived from std::exception");
+  }
+
+  try {
+    if (!status.ok()) {
+      // The status line is out already, so the only way to tell the client
+      // is to break the connection: an exception thrown by an after-write
+      // callback makes RESTinio close it, and the truncated chunked body
+      // shows the client that the response is incomplete.
+      spdlog::error("{} {}: streamed response aborted after {} bytes: {}",
+                    stream->exchange->method, RedactRequestTarget(stream->exchange->target),
+                    stream->bytes, status.message());
+      stream->builder.flush(
+          [this, stream, message = status.message()](const asio::error_code& error) {
+            Finish(*stream->exchange, stream->status, stream->bytes, "aborted: " + message);
+            if (!error) throw std::runtime_error("streamed response aborted: " + message);
+          });
+      return;
+    }
+
+    stream->bytes += piece.size();
+    stream->builder.append_chunk(std::move(piece));
+    if (more) {
+      stream->builder.flush([this, stream](const asio::error_code& error) {
+        if (error) {
+          Finish(*stream->exchange, stream->status, stream->bytes, error.message());
+          return;
+        }
+        ScheduleNextPiece(stream);
+      });
+    } else {
+      stream->builder.done([this, stream](const asio::error_code& error) {
+        Finish(*stream->exchange, stream->status, stream->bytes,
+               error ? error.message() : std::string());
+      });
+    }
+  } catch (const std::exception& error) {
+    Finish(*stream->exchange, stream->status, stream->bytes,
+           std::string("cannot send the response: ") + error.what());
+  }
+}
+
+void HttpFront::Finish(const Exchange& exchange, int status, std::uint64_t bytes,
+                       const std::string& problem) {
+  if (spdlog::should_log(spdlog::level::info)) {
+    const double milliseconds =
+        std::chrono::duration<double, std::milli>(Clock::now() - exchange.start).count();
+    if (problem.empty()) {
+      spdlog::info("{} {} {} {} bytes {:.3f} ms", exchange.method,
+                   RedactRequestTarget(exchange.target), status, bytes, milliseconds);
+    } else {
+      spdlog::info("{} {} {} {} bytes {:.3f} ms ({})", exchange.method,
+                   RedactRequestTarget(exchange.target), status, bytes, milliseconds, problem);
+    }
+  }
+
+  bool idle = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    --in_flight_;
+    idle = in_flight_ == 0 && draining_;
+  }
+  if (idle) changed_.notify_all();
+}
+
+std::string SignalName(int number) {
+  switch (number) {
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    default: return "signal " + std::to_string(number);
+  }
+}
+
+}  // namespace
+
+Result<ListenAddress> ParseListenAddress(std::string_view text) {
+  auto invalid = [&](std::string_view why) {
+    return Status::Invalid("invalid listen address \"" + std::string(text) + "\": " +
+                           std::string(why) + "; expected HOST:PORT, such as 127.0.0.1:8080 or "
+                           "[::1]:8080");
+  };
+
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) return invalid("no port");
+  std::string_view host = text.substr(0, colon);
+  const std::string_view port_text = text.substr(colon + 1);
+
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    return invalid("an IPv6 host must be written in brackets");
+  }
+  if (host.empty()) return invalid("no host");
+
+  unsigned port = 0;
+  const auto [end, error] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || error != std::errc() || end != port_text.data() + port_text.size() ||
+      port > 65535) {
+    return invalid("the port must be a number from 0 to 65535");
+  }
+
+  if (host != "localhost") {
+    asio::error_code parse_error;
+    asio::ip::make_address(std::string(host), parse_error);
+    if (parse_error) return invalid("\"" + std::string(host) + "\" is not an IP address");
+  }
+  return ListenAddress{std::string(host), static_cast<std::uint16_t>(port)};
+}
+
+Result<ServeOutcome> RunServer(const ServerOptions& options, Dispatcher& dispatcher) {
+  // The front outlives the event loop, because connections destroyed with
+  // the io_context still report their last writes to it. All three live on
+  // the heap so that they can be left alive when worker threads outlast the
+  // drain (see kStillInUse).
+  auto front = std::make_unique<HttpFront>(dispatcher, options.workers);
+  auto io_context = std::make_unique<asio::io_context>();
+  const int threads = std::max(1, options.threads);
+
+  const std::string host = options.listen.host == "localhost" ? "127.0.0.1" : options.listen.host;
+  std::string bound_address;
+  HttpFront* handler = front.get();
+  auto settings =
+      restinio::on_thread_pool<Traits>(static_cast<std::size_t>(threads))
+          .address(asio::ip::make_address(host))
+          .port(options.listen.port)
+          .request_handler([handler](restinio::request_handle_t handle) {
+            return handler->Handle(std::move(handle));
+          })
+          .max_pipelined_requests(kMaxPipelinedRequests)
+          .read_next_http_message_timelimit(kReadTimeout)
+          .write_http_response_timelimit(kWriteTimeout)
+          .handle_request_timeout(kHandleTimeout)
+          .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}
+                                        .max_url_size(64 * 1024)
+                                        .max_field_name_size(1024)
+                                        .max_field_value_size(64 * 1024)
+                                        .max_field_count(256)
+                                        .max_body_size(options.max_body_bytes *
+                                                       kTransportBodyFactor))
+          .socket_options_setter([](restinio::socket_options_t& socket) {
+            // Without it, Nagle's algorithm and delayed ACKs hold small
+            // responses back for tens of milliseconds.
+            socket.set_option(asio::ip::tcp::no_delay{true});
+          })
+          .acceptor_post_bind_hook([&bound_address](asio::ip::tcp::acceptor& acceptor) {
+            const auto endpoint = acceptor.local_endpoint();
+            const auto address = endpoint.address();
+            bound_address = (address.is_v6() ? "[" + address.to_string() + "]"
+                                             : address.to_string()) +
+                            ":" + std::to_string(endpoint.port());
+          });
+
+  auto server = std::make_unique<RestinioServer>(restinio::external_io_context(*io_context),
+                                                 std::move(settings));
+  try {
+    server->open_sync();
+  } catch (const std::exception& error) {
+    return Status::Unavailable("cannot listen on " + host + ":" +
+                               std::to_string(options.listen.port) + ": " + error.what());
+  }
+
+  auto signals = std::make_unique<asio::signal_set>(*io_context, SIGINT, SIGTERM);
+  signals->async_wait([&front, &server](const asio::error_code& error, int number) {
+    if (error) return;
+    spdlog::info("received {}: no longer accepting connections, finishing requests in flight",
+                 SignalName(number));
+    front->BeginDrain();
+    server->close_async([] {},
+                        [](std::exception_ptr failure) {
+                          try {
+                            std::rethrow_exception(failure);
+                          } catch (const std::exception& error) {
+                            spdlog::error("closing the listening socket failed: {}",
+                                          error.what());
+                          }
+                        });
+  });
+
+  spdlog::info("cmfd {} listening on {}, database {}, {} event-loop threads, {} workers",
+               CMFD_VERSION, bound_address, RedactDatabase(options.database), threads,
+               options.workers);
+
+  std::vector<std::thread> loop_threads;
+  for (int i = 0; i < threads; ++i) {
+    loop_threads.emplace_back([context = io_context.get()] {
+      try {
+        context->run();
+      } catch (const std::exception& error) {
+        spdlog::critical("event loop stopped by an exception: {}", error.what());
+        std::terminate();
+      }
+    });
+  }
+
+  front->WaitForDrain();
+  const Clock::time_point deadline = Clock::now() + options.drain_timeout;
+  const std::int64_t abandoned = front->WaitUntilIdle(deadline);
+
+  io_context->stop();
+  for (std::thread& thread : loop_threads) thread.join();
+  if (abandoned > 0) {
+    spdlog::warn("{} requests were still in flight after {} ms and were abandoned", abandoned,
+                 options.drain_timeout.count());
+  }
+
+  // Every worker task belongs to a request in flight, so after a complete
+  // drain the pool is idle and stops at once.
+  if (!front->workers().Stop(std::max(deadline, Clock::now()))) {
+    spdlog::error("worker threads are still running handlers; exiting without closing the store");
+    // The detached workers may still touch these objects; they stay alive
+    // until the process exits.
+    (void)signals.release();
+    (void)server.release();
+    (void)io_context.release();
+    (void)front.release();
+    return ServeOutcome::kStillInUse;
+  }
+
+  signals.reset();
+  server.reset();
+  io_context.reset();
+  front.reset();
+  spdlog::info("server stopped");
+  return abandoned > 0 ? ServeOutcome::kAbandoned : ServeOutcome::kDrained;
+}
+
+}  // namespace cmfd

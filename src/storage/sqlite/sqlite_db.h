@@ -1,0 +1,146 @@
+// SqliteDb and SqliteStatement: a small RAII layer over the SQLite C API.
+//
+// A SqliteDb owns one connection and a cache of prepared statements, so that
+// every SQL text is compiled once per connection and then reused. A
+// connection is not thread-safe: one thread at a time uses it (connections
+// are opened with SQLITE_OPEN_NOMUTEX, and the store hands each one to a
+// single thread).
+//
+// Errors become a Status: busy, locked, I/O and full-disk errors are
+// kUnavailable (the request may succeed later); everything else is
+// kInternal, because the store checks every rule a client can break before it
+// writes, so a constraint error that reaches SQLite is a server fault.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "util/status.h"
+
+// Returns the Status of `expr` from the enclosing function when it is not ok.
+#define CMFD_SQLITE_TRY(expr)                 \
+  do {                                        \
+    ::cmfd::Status cmfd_status_ = (expr);     \
+    if (!cmfd_status_.ok()) return cmfd_status_; \
+  } while (0)
+
+namespace cmfd {
+
+// Maps an SQLite result code and message to a Status; `context` names the
+// operation ("prepare", "step", "open /data/cmf.db").
+Status SqliteStatus(int result_code, std::string_view context, std::string_view message);
+
+// A prepared statement in use. Movable handle; its destructor resets the
+// statement and clears its bindings so that the next user of the cached
+// statement starts clean and no read snapshot is held by a forgotten step.
+// Binding indexes are 1-based, column indexes 0-based, as in the C API.
+class SqliteStatement {
+ public:
+  SqliteStatement() = default;
+  // `in_use` is the cache's flag for a cached statement (cleared on release),
+  // or nullptr for a private statement that this handle finalizes.
+  SqliteStatement(sqlite3_stmt* stmt, bool* in_use) : stmt_(stmt), in_use_(in_use) {}
+  SqliteStatement(SqliteStatement&& other) noexcept;
+  SqliteStatement& operator=(SqliteStatement&& other) noexcept;
+  SqliteStatement(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(const SqliteStatement&) = delete;
+  ~SqliteStatement();
+
+  // Binding never fails on its own: a bind error is kept and returned by the
+  // next Step() or Run(). Text is copied (SQLITE_TRANSIENT).
+  void BindInt(int index, std::int64_t value);
+  void BindBool(int index, bool value) { BindInt(index, value ? 1 : 0); }
+  void BindText(int index, std::string_view value);
+  void BindNull(int index);
+  void BindOptionalText(int index, const std::optional<std::string>& value);
+  void BindOptionalInt(int index, const std::optional<std::int64_t>& value);
+
+  // Advances to the next row: true when a row is available, false when the
+  // statement has finished.
+  Result<bool> Step();
+
+  // Steps until the statement finishes, for statements without result rows.
+  Status Run();
+
+  bool IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+  std::int64_t ColumnInt(int column) const { return sqlite3_column_int64(stmt_, column); }
+  bool ColumnBool(int column) const { return sqlite3_column_int64(stmt_, column) != 0; }
+  // Valid until the next Step() or the end of this handle.
+  std::string_view ColumnView(int column) const;
+  std::string ColumnText(int column) const { return std::string(ColumnView(column)); }
+  std::optional<std::string> ColumnOptionalText(int column) const;
+  std::optional<std::int64_t> ColumnOptionalInt(int column) const;
+
+ private:
+  void Release();
+
+  sqlite3_stmt* stmt_ = nullptr;
+  bool* in_use_ = nullptr;
+  int bind_error_ = SQLITE_OK;
+};
+
+// Connection settings applied by SqliteDb::Open.
+struct SqliteConnectionOptions {
+  int busy_timeout_ms = 5000;
+  std::int64_t mmap_size = 256 << 20;       // bytes mapped for reads
+  std::int64_t cache_size_kib = 64 << 10;   // page cache per connection
+  std::string synchronous = "NORMAL";       // OFF, NORMAL, FULL or EXTRA
+  bool query_only = false;                  // reject writes on this connection
+};
+
+class SqliteDb {
+ public:
+  // Opens (creating when missing) the database file at `path` and applies
+  // `options` and foreign_keys=ON. The first call in the process switches off
+  // SQLite's memory statistics, which cost a global mutex on every allocation.
+  static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path,
+                                               const SqliteConnectionOptions& options);
+
+  SqliteDb(const SqliteDb&) = delete;
+  SqliteDb& operator=(const SqliteDb&) = delete;
+  ~SqliteDb();
+
+  // Returns the cached statement for `sql`, compiling it on first use. When
+  // that statement is already in use further up the stack, returns a fresh
+  // uncached one instead, so nested use is safe.
+  Result<SqliteStatement> Prepare(std::string_view sql);
+
+  // Runs one statement without parameters or result rows through the
+  // statement cache (BEGIN, COMMIT, ...).
+  Status Run(std::string_view sql);
+
+  // Runs one or more statements without parameters, uncached; result rows
+  // are discarded.
+  Status Exec(const char* sql);
+
+  std::int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
+  int Changes() const { return sqlite3_changes(db_); }
+  bool InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+  sqlite3* handle() const { return db_; }
+
+ private:
+  explicit SqliteDb(sqlite3* db) : db_(db) {}
+
+  // Transparent hashing, so that a lookup by string_view allocates nothing.
+  struct SqlHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view sql) const { return std::hash<std::string_view>{}(sql); }
+  };
+
+  struct CachedStatement {
+    sqlite3_stmt* stmt = nullptr;
+    bool in_use = false;  // a SqliteStatement handle holds it
+  };
+
+  sqlite3* db_;
+  // Node-based, so the address of `in_use` stays valid while handles live.
+  std::unordered_map<std::string, CachedStatement, SqlHash, std::equal_to<>> statements_;
+};
+
+}  // namespace cmfd

@@ -1,0 +1,147 @@
+#include "storage/sqlite/sqlite_rows.h"
+
+#include <algorithm>
+#include <charconv>
+#include <unordered_map>
+
+#include "storage/json_text.h"
+
+namespace cmfd {
+
+namespace {
+
+// Parses the group_concat text "3,9,12" into ascending ids.
+std::vector<std::int64_t> ParseIdList(std::string_view text) {
+  std::vector<std::int64_t> ids;
+  const char* pos = text.data();
+  const char* end = text.data() + text.size();
+  while (pos < end) {
+    std::int64_t id = 0;
+    auto [next, error] = std::from_chars(pos, end, id);
+    if (error != std::errc()) break;
+    ids.push_back(id);
+    pos = next;
+    if (pos < end && *pos == ',') ++pos;
+  }
+  // group_concat has no defined order; the primary-key scan yields ascending
+  // ids in practice, so this sort is nearly free.
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+}  // namespace
+
+Status ReadCustomerRow(const SqliteStatement& stmt, const std::vector<CustomField>& fields,
+                       Customer& customer) {
+  customer.id = stmt.ColumnInt(0);
+  customer.active = stmt.ColumnBool(1);
+  customer.gender = stmt.ColumnOptionalText(2);
+  customer.firstname = stmt.ColumnOptionalText(3);
+  customer.lastname = stmt.ColumnOptionalText(4);
+  customer.birthdate = stmt.ColumnOptionalText(5);
+  customer.street = stmt.ColumnOptionalText(6);
+  customer.zip = stmt.ColumnOptionalText(7);
+  customer.city = stmt.ColumnOptionalText(8);
+  customer.phone = stmt.ColumnOptionalText(9);
+  CMFD_SQLITE_TRY(DecodeExtraFields(stmt.ColumnView(10), fields, customer.extra));
+  customer.country_code = stmt.ColumnOptionalText(11);
+  customer.email = stmt.ColumnOptionalText(12);
+  customer.id_encoded = stmt.ColumnText(13);
+  customer.profiling_consent = stmt.ColumnBool(14);
+  customer.password_hash = stmt.ColumnOptionalText(15);
+  customer.modification_date = stmt.ColumnInt(16);
+  customer.creation_date = stmt.ColumnInt(17);
+  customer.segments = ParseIdList(stmt.ColumnView(18));
+  return Status::Ok();
+}
+
+void ReadActivityRow(const SqliteStatement& stmt, Activity& activity) {
+  activity.id = stmt.ColumnInt(0);
+  activity.customer_id = stmt.ColumnInt(1);
+  activity.activity_date = stmt.ColumnInt(2);
+  activity.type = stmt.ColumnText(3);
+  activity.implementation_class = stmt.ColumnText(4);
+  activity.o_id = stmt.ColumnOptionalInt(5);
+  activity.a_id = stmt.ColumnOptionalText(6);
+  activity.md5 = stmt.ColumnText(7);
+  activity.attributes_json = stmt.ColumnText(8);
+  activity.modification_date = stmt.ColumnInt(9);
+  activity.creation_date = stmt.ColumnInt(10);
+}
+
+Status LoadActivitiesOf(SqliteDb& db, const std::vector<Customer*>& customers) {
+  if (customers.empty()) return Status::Ok();
+
+  std::unordered_map<std::int64_t, Customer*> by_id;
+  std::vector<std::int64_t> ids;
+  for (Customer* customer : customers) {
+    customer->activities.emplace();
+    by_id[customer->id] = customer;
+    ids.push_back(customer->id);
+  }
+
+  static const std::string kOne = std::string("SELECT ") + kActivityColumns +
+                                  " FROM activities a WHERE a.customer_id = ?1"
+                                  " ORDER BY a.activity_date, a.id";
+  // json_each keeps the SQL text the same for any number of customers, so
+  // one prepared statement serves every page.
+  static const std::string kMany =
+      std::string("SELECT ") + kActivityColumns +
+      " FROM activities a WHERE a.customer_id IN (SELECT value FROM json_each(?1))"
+      " ORDER BY a.customer_id, a.activity_date, a.id";
+
+  Result<SqliteStatement> stmt = db.Prepare(ids.size() == 1 ? kOne : kMany);
+  if (!stmt.ok()) return stmt.status();
+  if (ids.size() == 1) {
+    stmt->BindInt(1, ids.front());
+  } else {
+    stmt->BindText(1, JsonIntArray(ids));
+  }
+
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!row.value()) break;
+    Activity activity;
+    ReadActivityRow(stmt.value(), activity);
+    auto it = by_id.find(activity.customer_id);
+    if (it != by_id.end()) it->second->activities->push_back(std::move(activity));
+  }
+  return Status::Ok();
+}
+
+Result<bool> CustomerExists(SqliteDb& db, std::int64_t id) {
+  Result<SqliteStatement> stmt = db.Prepare("SELECT 1 FROM customers WHERE id = ?1");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindInt(1, id);
+  return stmt->Step();
+}
+
+void SqlFilter::Add(const char* condition, std::vector<Param> params) {
+  where_ += where_.empty() ? " WHERE " : " AND ";
+  where_ += condition;
+  for (Param& param : params) params_.push_back(std::move(param));
+}
+
+void SqlFilter::Bind(SqliteStatement& stmt) const {
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    int index = static_cast<int>(i) + 1;
+    if (const auto* number = std::get_if<std::int64_t>(&params_[i])) {
+      stmt.BindInt(index, *number);
+    } else {
+      stmt.BindText(index, std::get<std::string>(params_[i]));
+    }
+  }
+}
+
+Result<std::int64_t> QueryCount(SqliteDb& db, const std::string& sql, const SqlFilter& filter) {
+  Result<SqliteStatement> stmt = db.Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  filter.Bind(stmt.value());
+  Result<bool> row = stmt->Step();
+  if (!row.ok()) return row.status();
+  if (!row.value()) return Status::Internal("count query returned no row: " + sql);
+  return stmt->ColumnInt(0);
+}
+
+}  // namespace cmfd

@@ -1,0 +1,69 @@
+// Column lists, row readers and WHERE-clause building shared by the .cc
+// files of the SQLite store.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "config/config.h"
+#include "domain/model.h"
+#include "storage/sqlite/sqlite_db.h"
+#include "util/status.h"
+
+namespace cmfd {
+
+// Columns read by ReadCustomerRow, from `customers c`. The last one is the
+// customer's segment ids as "3,9" (or NULL), read in the same statement so
+// that a page of customers costs one query, not one more per row.
+inline constexpr const char* kCustomerColumns =
+    "c.id, c.active, c.gender, c.firstname, c.lastname, c.birthdate, c.street, c.zip, c.city, "
+    "c.phone, c.extra, c.country_code, c.email, c.id_encoded, c.profiling_consent, "
+    "c.password_hash, c.modification_date, c.creation_date, "
+    "(SELECT group_concat(s.segment_id) FROM customer_segments s WHERE s.customer_id = c.id)";
+
+// Columns read by ReadActivityRow, from `activities a`.
+inline constexpr const char* kActivityColumns =
+    "a.id, a.customer_id, a.activity_date, a.type, a.implementation_class, a.o_id, a.a_id, "
+    "a.md5, a.attributes, a.modification_date, a.creation_date";
+
+// Fills `customer` from a row of kCustomerColumns; `fields` are the
+// configured extra fields. Leaves `activities` alone.
+Status ReadCustomerRow(const SqliteStatement& stmt, const std::vector<CustomField>& fields,
+                       Customer& customer);
+
+void ReadActivityRow(const SqliteStatement& stmt, Activity& activity);
+
+// Sets `activities` of each customer to its activities, ordered by
+// activity_date, then id, with one query for all of them.
+Status LoadActivitiesOf(SqliteDb& db, const std::vector<Customer*>& customers);
+
+Result<bool> CustomerExists(SqliteDb& db, std::int64_t id);
+
+// The WHERE clause of a list query, built from the filters present, with its
+// parameters in placeholder order.
+class SqlFilter {
+ public:
+  using Param = std::variant<std::int64_t, std::string>;
+
+  // Adds "AND <condition>"; `condition` uses one `?` per parameter.
+  void Add(const char* condition, std::vector<Param> params);
+
+  bool empty() const { return where_.empty(); }
+  // " WHERE a AND b", or "" without conditions.
+  const std::string& where() const { return where_; }
+  int param_count() const { return static_cast<int>(params_.size()); }
+
+  // Binds the parameters to ?1 .. ?param_count().
+  void Bind(SqliteStatement& stmt) const;
+
+ private:
+  std::string where_;
+  std::vector<Param> params_;
+};
+
+// Runs a statement that returns one integer (a count), binding `filter`.
+Result<std::int64_t> QueryCount(SqliteDb& db, const std::string& sql, const SqlFilter& filter);
+
+}  // namespace cmfd

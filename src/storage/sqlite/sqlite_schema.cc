@@ -1,0 +1,211 @@
+#include "storage/sqlite/sqlite_schema.h"
+
+#include <string>
+
+namespace cmfd {
+
+namespace {
+
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+// Every index implicitly ends with the table's rowid, which is `id` here, so
+// an index on (activity_date) is ordered by (activity_date, id) and serves
+// "ORDER BY activity_date, id" without a sort.
+constexpr const char* kVersion1 = R"sql(
+CREATE TABLE schema_migrations (
+  version INTEGER PRIMARY KEY,
+  applied_at INTEGER NOT NULL
+);
+
+-- Row counts of the large tables, kept by triggers, so that an unfiltered
+-- list reads its total without counting every row.
+CREATE TABLE row_counts (
+  name TEXT PRIMARY KEY,
+  n INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO row_counts (name, n) VALUES ('customers', 0), ('activities', 0);
+
+-- AUTOINCREMENT: ids are never reused, even after the highest row is deleted.
+CREATE TABLE customers (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  active INTEGER NOT NULL,
+  gender TEXT,
+  firstname TEXT,
+  lastname TEXT,
+  birthdate TEXT,
+  street TEXT,
+  zip TEXT,
+  city TEXT,
+  phone TEXT,
+  extra TEXT NOT NULL,  -- JSON object of the configured extra fields, keyed by name
+  country_code TEXT,
+  email TEXT,
+  id_encoded TEXT NOT NULL,
+  profiling_consent INTEGER NOT NULL,
+  password_hash TEXT,
+  modification_date INTEGER NOT NULL,
+  creation_date INTEGER NOT NULL
+);
+CREATE INDEX customers_email ON customers (lower(email));
+CREATE INDEX customers_modification ON customers (modification_date);
+CREATE TRIGGER customers_count_insert AFTER INSERT ON customers BEGIN
+  UPDATE row_counts SET n = n + 1 WHERE name = 'customers';
+END;
+CREATE TRIGGER customers_count_delete AFTER DELETE ON customers BEGIN
+  UPDATE row_counts SET n = n - 1 WHERE name = 'customers';
+END;
+
+-- Values of extra fields declared unique, as the JSON literal of Customer::extra.
+CREATE TABLE customer_unique (
+  field TEXT NOT NULL,
+  value TEXT NOT NULL,
+  customer_id INTEGER NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+  PRIMARY KEY (field, value)
+) WITHOUT ROWID;
+CREATE INDEX customer_unique_customer ON customer_unique (customer_id);
+
+CREATE TABLE segment_groups (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL,
+  reference TEXT,
+  calculated INTEGER NOT NULL,
+  show_as_filter INTEGER NOT NULL,
+  filter_sort_order INTEGER,
+  export_newsletter_provider INTEGER NOT NULL,
+  modification_date INTEGER NOT NULL,
+  creation_date INTEGER NOT NULL
+);
+-- An empty reference counts as none, as in the CMF.
+CREATE UNIQUE INDEX segment_groups_reference ON segment_groups (reference, calculated)
+  WHERE reference IS NOT NULL AND reference <> '';
+
+CREATE TABLE segments (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL,
+  group_id INTEGER NOT NULL REFERENCES segment_groups (id),
+  reference TEXT,
+  calculated INTEGER NOT NULL,
+  use_as_target_group INTEGER NOT NULL,
+  modification_date INTEGER NOT NULL,
+  creation_date INTEGER NOT NULL
+);
+CREATE INDEX segments_group ON segments (group_id);
+CREATE UNIQUE INDEX segments_reference ON segments (group_id, reference)
+  WHERE reference IS NOT NULL AND reference <> '';
+
+CREATE TABLE customer_segments (
+  customer_id INTEGER NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+  segment_id INTEGER NOT NULL REFERENCES segments (id) ON DELETE CASCADE,
+  PRIMARY KEY (customer_id, segment_id)
+) WITHOUT ROWID;
+CREATE INDEX customer_segments_segment ON customer_segments (segment_id);
+
+CREATE TABLE activities (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  customer_id INTEGER NOT NULL REFERENCES customers (id),
+  activity_date INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  implementation_class TEXT NOT NULL,
+  o_id INTEGER,
+  a_id TEXT,
+  md5 TEXT NOT NULL,
+  attributes TEXT NOT NULL,
+  modification_date INTEGER NOT NULL,
+  creation_date INTEGER NOT NULL
+);
+-- One activity per (customer, type, a_id): the target of the a_id upsert.
+CREATE UNIQUE INDEX activities_a_id ON activities (customer_id, type, a_id)
+  WHERE a_id IS NOT NULL;
+CREATE INDEX activities_date ON activities (activity_date);
+CREATE INDEX activities_modification ON activities (modification_date);
+CREATE INDEX activities_customer ON activities (customer_id, activity_date);
+CREATE INDEX activities_type ON activities (type, activity_date);
+CREATE TRIGGER activities_count_insert AFTER INSERT ON activities BEGIN
+  UPDATE row_counts SET n = n + 1 WHERE name = 'activities';
+END;
+CREATE TRIGGER activities_count_delete AFTER DELETE ON activities BEGIN
+  UPDATE row_counts SET n = n - 1 WHERE name = 'activities';
+END;
+
+-- The deletions feed. Within one entity type an id is deleted at most once
+-- (ids are never reused), so (creation_date, id) orders the feed totally.
+CREATE TABLE deletions (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  entity_type TEXT NOT NULL,
+  id INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  creation_date INTEGER NOT NULL
+);
+CREATE INDEX deletions_feed ON deletions (entity_type, creation_date, id);
+
+CREATE TABLE api_keys (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  hash TEXT NOT NULL UNIQUE,
+  read_only INTEGER NOT NULL,
+  creation_date INTEGER NOT NULL,
+  last_used INTEGER
+);
+)sql";
+
+// Append-only: a released migration never changes, a new one gets the next
+// version, and kSqliteSchemaVersion is the last version here.
+constexpr Migration kMigrations[] = {
+    {1, kVersion1},
+};
+
+static_assert(kMigrations[std::size(kMigrations) - 1].version == kSqliteSchemaVersion);
+
+Result<std::int64_t> ReadUserVersion(SqliteDb& db) {
+  Result<SqliteStatement> stmt = db.Prepare("PRAGMA user_version");
+  if (!stmt.ok()) return stmt.status();
+  Result<bool> row = stmt->Step();
+  if (!row.ok()) return row.status();
+  if (!row.value()) return Status::Internal("PRAGMA user_version returned no row");
+  return stmt->ColumnInt(0);
+}
+
+Status ApplyMigrations(SqliteDb& db, std::int64_t now) {
+  Result<std::int64_t> version = ReadUserVersion(db);
+  if (!version.ok()) return version.status();
+
+  if (version.value() > kSqliteSchemaVersion) {
+    return Status::Internal("database schema version " + std::to_string(version.value()) +
+                            " is newer than the version this cmfd supports (" +
+                            std::to_string(kSqliteSchemaVersion) +
+                            "); run a newer cmfd or open another database file");
+  }
+
+  for (const Migration& migration : kMigrations) {
+    if (migration.version <= version.value()) continue;
+
+    CMFD_SQLITE_TRY(db.Exec(migration.sql));
+
+    Result<SqliteStatement> record =
+        db.Prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)");
+    if (!record.ok()) return record.status();
+    record->BindInt(1, migration.version);
+    record->BindInt(2, now);
+    CMFD_SQLITE_TRY(record->Run());
+
+    // PRAGMA takes no parameters; the version is one of our integers.
+    std::string set_version = "PRAGMA user_version = " + std::to_string(migration.version);
+    CMFD_SQLITE_TRY(db.Exec(set_version.c_str()));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status MigrateSqliteSchema(SqliteDb& db, std::int64_t now) {
+  CMFD_SQLITE_TRY(db.Exec("BEGIN IMMEDIATE"));
+  Status status = ApplyMigrations(db, now);
+  if (status.ok()) status = db.Exec("COMMIT");
+  if (!status.ok() && db.InTransaction()) db.Exec("ROLLBACK");
+  return status;
+}
+
+}  // namespace cmfd

@@ -1,0 +1,171 @@
+// SqliteStore: the class behind OpenSqliteStore, shared by the .cc files of
+// this folder (one per resource). Not for use outside src/storage/sqlite.
+//
+// Concurrency. Reads lease a connection from a pool (one thread uses a
+// connection at a time) and run in one read transaction when they issue more
+// than one statement, so a page, its total and its timestamp come from one
+// snapshot. Writes go through RunWrite: one writer connection behind a
+// mutex, one BEGIN IMMEDIATE transaction per Store method, rolled back
+// entirely on any failure. WAL mode lets readers and the writer run at the
+// same time.
+//
+// Callbacks (`modify`, `row`) run inside the transaction. They must not call
+// this store's write methods: the write lock is not recursive.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/sqlite/sqlite_db.h"
+#include "storage/sqlite/sqlite_store.h"
+#include "storage/sqlite/sync_clock.h"
+#include "storage/store.h"
+
+namespace cmfd {
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::string path, StoreOptions options, SqliteOptions sqlite);
+  ~SqliteStore() override;
+
+  // Opens the writer connection, switches the file to WAL and migrates it.
+  Status Initialize();
+
+  Status Ping() override;
+
+  Result<Customer> CreateCustomer(const Customer& customer) override;
+  Result<Customer> UpdateCustomer(std::int64_t id,
+                                  const std::function<Status(Customer&)>& modify) override;
+  Result<Customer> GetCustomer(std::int64_t id, bool include_activities) override;
+  Status DeleteCustomer(std::int64_t id) override;
+  Result<ListInfo> ListCustomers(const CustomerQuery& query,
+                                 const std::function<void(const Customer&)>& row) override;
+  Result<std::vector<std::int64_t>> ChangeCustomerSegments(
+      std::int64_t customer_id, const std::vector<std::int64_t>& add,
+      const std::vector<std::int64_t>& remove) override;
+
+  Result<std::pair<Activity, bool>> CreateActivity(const Activity& activity) override;
+  Result<Activity> UpdateActivity(std::int64_t id,
+                                  const std::function<Status(Activity&)>& modify) override;
+  Result<Activity> GetActivity(std::int64_t id) override;
+  Status DeleteActivity(std::int64_t id) override;
+  Result<ListInfo> ListActivities(const ActivityQuery& query,
+                                  const std::function<void(const Activity&)>& row) override;
+
+  Result<std::int64_t> ScanDeletions(const DeletionQuery& query, DeletionCursor& cursor,
+                                     std::int64_t limit, std::int64_t& timestamp,
+                                     const std::function<void(const Deletion&)>& row) override;
+  Result<ListInfo> ListDeletions(const DeletionQuery& query, const PageRequest& page,
+                                 const std::function<void(const Deletion&)>& row) override;
+
+  Result<SegmentGroup> CreateSegmentGroup(const SegmentGroupPatch& patch) override;
+  Result<SegmentGroup> UpdateSegmentGroup(std::int64_t id, const SegmentGroupPatch& patch) override;
+  Result<SegmentGroup> GetSegmentGroup(std::int64_t id) override;
+  Status DeleteSegmentGroup(std::int64_t id) override;
+  Result<ListInfo> ListSegmentGroups(const PageRequest& page,
+                                     const std::function<void(const SegmentGroup&)>& row) override;
+
+  Result<Segment> CreateSegment(const SegmentPatch& patch) override;
+  Result<Segment> UpdateSegment(std::int64_t id, const SegmentPatch& patch) override;
+  Result<Segment> GetSegment(std::int64_t id) override;
+  Status DeleteSegment(std::int64_t id) override;
+  Result<ListInfo> ListSegments(const SegmentQuery& query,
+                                const std::function<void(const Segment&)>& row) override;
+
+  Result<ApiKey> CreateApiKey(const std::string& name, const std::string& hash,
+                              bool read_only) override;
+  Result<std::vector<ApiKey>> ListApiKeys() override;
+  Status RevokeApiKey(const std::string& name) override;
+  Result<std::optional<ApiKey>> FindApiKey(const std::string& hash) override;
+
+ private:
+  // A reader connection lent from the pool to one read. Returns the
+  // connection on destruction, rolling back a transaction left open by an
+  // error; a connection that cannot roll back is closed instead.
+  class Reader {
+   public:
+    Reader() = default;
+    Reader(SqliteStore* store, std::unique_ptr<SqliteDb> db)
+        : store_(store), db_(std::move(db)) {}
+    Reader(Reader&& other) noexcept = default;
+    Reader& operator=(Reader&& other) noexcept = default;
+    ~Reader();
+
+    SqliteDb& db() { return *db_; }
+    Status Begin();   // BEGIN: the snapshot is taken by the first SELECT after it
+    Status Commit();
+
+   private:
+    SqliteStore* store_ = nullptr;
+    std::unique_ptr<SqliteDb> db_;
+  };
+
+  // What a write transaction body gets: the writer connection and the one
+  // time (epoch seconds) that every date written in it carries.
+  struct WriteTransaction {
+    SqliteDb& db;
+    std::int64_t now;
+  };
+  using WriteBody = std::function<Status(WriteTransaction&)>;
+
+  // One resolved field of the configured duplicate check.
+  struct DuplicateField {
+    enum class Kind { kText, kFlag, kExtra };
+    std::string name;  // as configured, for the 409 message
+    Kind kind = Kind::kText;
+    std::optional<std::string> Customer::*text = nullptr;
+    bool Customer::*flag = nullptr;
+    std::size_t extra_index = 0;
+  };
+
+  // ---- connections and transactions (sqlite_store.cc) ----
+  Result<Reader> LeaseReader();
+  void ReturnReader(std::unique_ptr<SqliteDb> db);
+
+  // Runs `body` in one write transaction: takes the write lock, begins the
+  // transaction, commits when `body` returns ok and rolls back otherwise.
+  // Every write of the store goes through here, which is the place where a
+  // later batching writer (group commit) plugs in.
+  Status RunWrite(const WriteBody& body);
+  // As RunWrite, for a caller that already holds write_mutex_.
+  Status RunWriteLocked(const WriteBody& body);
+
+  // ---- customers (sqlite_customers.cc) ----
+  Status ResolveCustomerSchema();
+  Status LoadCustomer(SqliteDb& db, std::int64_t id, Customer& customer, bool& found);
+  Status CheckCustomerRules(SqliteDb& db, const Customer& customer);
+  Status StoreUniqueValues(SqliteDb& db, const Customer& customer, bool replace);
+
+  std::string path_;
+  StoreOptions options_;
+  SqliteOptions sqlite_;
+  SyncClock clock_;
+
+  // The indexes into options_.customer.fields of the unique extra fields.
+  std::vector<std::size_t> unique_fields_;
+  std::vector<DuplicateField> duplicate_fields_;
+  std::string duplicate_sql_;  // empty when no duplicate check is configured
+
+  std::mutex write_mutex_;
+  std::unique_ptr<SqliteDb> writer_;  // guarded by write_mutex_
+
+  std::mutex readers_mutex_;
+  std::vector<std::unique_ptr<SqliteDb>> idle_readers_;  // guarded by readers_mutex_
+  std::size_t max_idle_readers_ = 16;
+};
+
+// ---- helpers shared by the .cc files of this folder ----
+
+// The OFFSET of a page, or nullopt when it lies beyond any possible row
+// (the product overflows). Invalid for a page or page size below 1.
+Result<std::optional<std::int64_t>> PageOffset(const PageRequest& page);
+
+// The standard 404 message, e.g. "Customer with ID 7 was not found".
+Status NotFoundStatus(const char* entity, std::int64_t id);
+
+}  // namespace cmfd
