@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/import_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app("cmfd serves the REST webservice of Pimcore's Customer Management Framework "
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
 
   cmfd::AddServeCommand(app);
   cmfd::AddApiKeyCommand(app);
+  cmfd::AddImportCommand(app);
 
   try {
     app.parse(argc, argv);

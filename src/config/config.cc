@@ -96,6 +96,8 @@ std::string_view TypeName(const toml::node& node) {
 
 // The value as it would be written in TOML, shortened for a message.
 std::string Render(const toml::node& node) {
+  // toml++ prints strings in single quotes; messages quote as JSON does.
+  if (const auto* text = node.as_string()) return "\"" + text->get() + "\"";
   std::ostringstream out;
   node.visit([&out](const auto& value) { out << value; });
   std::string text = out.str();

@@ -33,7 +33,8 @@ void Router::Add(std::string method, std::string pattern, Access access, Handler
   std::vector<Segment> segments;
   for (std::string_view text : SplitPath(pattern)) {
     Segment segment;
-    if (text.size() >= 2 && text.front() == '{' && text.back() == '}') {
+    const bool braced = text.size() >= 3 && text.front() == '{' && text.back() == '}';
+    if (braced && text.substr(1, text.size() - 2).find_first_of("{}/") == std::string_view::npos) {
       segment.parameter = true;
     } else if (text.empty() || text.find_first_of("{}") != std::string_view::npos) {
       throw std::invalid_argument("route pattern \"" + pattern +

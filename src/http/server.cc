@@ -5,7 +5,7 @@
 #include <restinio/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include <atomic>
+#include <algorithm>
 #include <charconv>
 #include <condition_variable>
 #include <csignal>
@@ -47,11 +47,18 @@ using Traits = restinio::traits_t<restinio::asio_timer_manager_t, RestinioLogger
 using RestinioServer = restinio::http_server_t<Traits>;
 using ChunkedBuilder = restinio::response_builder_t<restinio::chunked_output_t>;
 
-// RESTinio closes the connection without a response when a body exceeds its
-// own limit. Setting that limit above ours lets bodies up to this many times
-// our limit be read and answered with a proper 413; larger ones are cut off,
-// which bounds the memory a client can make us reserve per connection.
-constexpr std::uint64_t kTransportBodyFactor = 4;
+// RESTinio 0.6 closes the connection without a response when a body exceeds
+// its own limit (its parser callback fails). Setting that limit above ours
+// lets a body up to 4 times our limit, and at least 8 MiB, be read and
+// answered with a proper 413 JSON error; a larger one is cut off. The bound
+// matters because RESTinio reserves Content-Length bytes up front.
+std::uint64_t TransportBodyLimit(std::uint64_t max_body_bytes) {
+  return std::max<std::uint64_t>(max_body_bytes * 4, 8 * 1024 * 1024);
+}
+
+// TODO: RESTinio 0.6 never sends "100 Continue", so a client that sends
+// "Expect: 100-continue" (curl does for bodies over 1 KiB) waits for its own
+// timeout, one second in curl, before it sends the body.
 
 // A pipelining client gets its connection closed by RESTinio when it sends
 // more requests ahead than this.
@@ -430,8 +437,8 @@ Result<ServeOutcome> RunServer(const ServerOptions& options, Dispatcher& dispatc
                                         .max_field_name_size(1024)
                                         .max_field_value_size(64 * 1024)
                                         .max_field_count(256)
-                                        .max_body_size(options.max_body_bytes *
-                                                       kTransportBodyFactor))
+                                        .max_body_size(
+                                            TransportBodyLimit(options.max_body_bytes)))
           .socket_options_setter([](restinio::socket_options_t& socket) {
             // Without it, Nagle's algorithm and delayed ACKs hold small
             // responses back for tens of milliseconds.

@@ -86,7 +86,7 @@ def selected_backends():
 class Database:
     """A fresh, empty database for one server: a file in a temporary folder or a PostgreSQL
     database created for it. `url` is what `--database` gets. `folder` is a temporary folder
-    that also holds logs and configuration files."""
+    that also contains logs and configuration files."""
 
     def __init__(self, backend):
         self.backend = backend
@@ -128,8 +128,14 @@ class Database:
 # Command line
 
 
+def require_binary():
+    if not os.access(BINARY, os.X_OK):
+        raise AssertionError(f"no cmfd binary at {BINARY}; build it or set CMFD_BINARY")
+
+
 def run_cli(args, timeout=CLI_TIMEOUT, **kwargs):
     """Run `cmfd ARGS...` to completion and return the CompletedProcess (text output)."""
+    require_binary()
     return subprocess.run([BINARY] + list(args), capture_output=True, text=True, timeout=timeout,
                           stdin=subprocess.DEVNULL, **kwargs)
 
@@ -186,7 +192,8 @@ class Server:
         self.process = None
 
     def start(self):
-        """Start the server and wait until GET /health answers 200."""
+        """Start the server and wait until GET /health returns 200."""
+        require_binary()
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.process = subprocess.Popen([BINARY] + self.args, stdout=out, stderr=err,
                                             stdin=subprocess.DEVNULL, cwd=self.database.folder)
@@ -441,7 +448,7 @@ def raw_request_bytes(method, target, key=None, body=b"", extra_headers=()):
 
 def send_oversized(port, target, key, body):
     """POST `body` on a fresh connection and return (status, headers, body) of the reply. The
-    server may answer and close before it read the whole body, so send errors are ignored."""
+    server may reply and close before it read the whole body, so send errors are ignored."""
     with socket.create_connection(("127.0.0.1", port), timeout=HTTP_TIMEOUT) as sock:
         data = raw_request_bytes("POST", target, key=key, body=body,
                                  extra_headers=["Content-Type: application/json",

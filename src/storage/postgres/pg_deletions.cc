@@ -21,7 +21,10 @@ Deletion ReadDeletion(const PgResult& result, int row) {
 Result<std::int64_t> PgStore::ScanDeletions(const DeletionQuery& query, DeletionCursor& cursor,
                                             std::int64_t limit, std::int64_t& timestamp,
                                             const std::function<void(const Deletion&)>& row) {
-  if (limit < 1) return std::int64_t{0};
+  if (limit < 1) {
+    return Status::Internal("ScanDeletions needs a limit of at least 1, got " +
+                            std::to_string(limit));
+  }
 
   // Keyset paging on (creation_date, id), which the deletions_feed index
   // serves; an id is deleted at most once per entity type, so the key is
@@ -62,6 +65,7 @@ Result<std::int64_t> PgStore::ScanDeletions(const DeletionQuery& query, Deletion
     cursor.sequence = deletion.id;
     row(deletion);
   }
+  cursor.started = true;
   return std::int64_t{rows.rows()};
 }
 

@@ -57,7 +57,8 @@ Status WriteTx::Error(const PgResult& result, std::string_view what,
                       std::string_view retry_on_unique) {
   std::string state = result.SqlState();
   if (IsRetryableState(state) ||
-      (!retry_on_unique.empty() && state == "23505" && result.Constraint() == retry_on_unique)) {
+      (state == "23505" && !retry_on_unique.empty() &&
+       (retry_on_unique == "*" || result.Constraint() == retry_on_unique))) {
     retry_ = true;
     spdlog::debug("database transaction for {} conflicted (SQLSTATE {}); retrying", what, state);
     return Status::Unavailable("database unavailable: the transaction for " + std::string(what) +

@@ -76,8 +76,8 @@ class WriteTx {
 
   // The Status for a failed statement. A serialization failure or deadlock
   // marks the transaction for a retry, and so does a violation of a unique
-  // index named in `retry_on_unique` (a concurrent insert that a re-run
-  // reports properly).
+  // index named in `retry_on_unique`, or of any unique index for "*" (a
+  // concurrent insert that a re-run reports properly).
   Status Error(const PgResult& result, std::string_view what,
                std::string_view retry_on_unique = {});
 

@@ -1,0 +1,171 @@
+#include "handlers/common.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "domain/json_writer.h"
+#include "domain/validation.h"
+
+namespace cmfd {
+
+namespace {
+
+constexpr std::int64_t kDefaultPageSize = 100;
+
+Status InvalidParam(std::string_view name, std::string_view value, std::string_view rule) {
+  return Status::Invalid(
+      fmt::format("{}: invalid value {}, must be {}", name, QuoteForMessage(value), rule));
+}
+
+// Reads an optional integer parameter in [min, max].
+std::optional<std::int64_t> ParseRangeParam(const QueryParams& query, std::string_view name,
+                                            std::int64_t min, std::int64_t max,
+                                            Status& problems) {
+  const auto text = query.Get(name);
+  if (!text) return std::nullopt;
+  const auto value = ParseUnsignedInt64(*text);
+  if (!value || *value < min || *value > max) {
+    AddProblems(problems, InvalidParam(name, *text,
+                                       fmt::format("an integer from {} to {}", min, max)));
+    return std::nullopt;
+  }
+  return value;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> ParsePathId(std::string_view segment) {
+  const auto id = ParseUnsignedInt64(segment);
+  if (!id || *id <= 0) return std::nullopt;
+  return id;
+}
+
+Status IdNotFound(std::string_view entity, std::string_view segment) {
+  return Status::NotFound(fmt::format("{} with ID {} was not found", entity, segment));
+}
+
+Response InvalidOnExistingId(const Status& invalid, const Status& lookup, std::string_view entity,
+                             std::string_view segment) {
+  if (lookup.code() == Code::kNotFound) return ErrorResponse(IdNotFound(entity, segment));
+  if (!lookup.ok()) return ErrorResponse(lookup);
+  return ErrorResponse(invalid);
+}
+
+Response StoreErrorOnId(const Status& status, std::string_view entity, std::string_view segment) {
+  if (status.code() == Code::kNotFound) return ErrorResponse(IdNotFound(entity, segment));
+  return ErrorResponse(status);
+}
+
+void AddProblems(Status& into, const Status& from) {
+  for (const std::string& message : from.messages()) into.Add(from.code(), message);
+}
+
+PageRequest ParsePaging(const QueryParams& query, const Config& config, Status& problems) {
+  const std::int64_t max_page_size = std::max<std::int64_t>(1, config.max_page_size);
+  PageRequest page;
+  page.page = ParseRangeParam(query, "page", 1, std::numeric_limits<std::int64_t>::max(),
+                              problems)
+                  .value_or(1);
+  page.page_size = ParseRangeParam(query, "pageSize", 1, max_page_size, problems)
+                       .value_or(std::min(kDefaultPageSize, max_page_size));
+  return page;
+}
+
+bool HasPaging(const QueryParams& query) {
+  return query.Get("page").has_value() || query.Get("pageSize").has_value();
+}
+
+std::optional<std::int64_t> ParseTimestampParam(const QueryParams& query, std::string_view name,
+                                                Status& problems) {
+  const auto text = query.Get(name);
+  if (!text) return std::nullopt;
+  const auto value = ParseUnsignedInt64(*text);
+  if (!value) {
+    AddProblems(problems, InvalidParam(name, *text,
+                                       "a Unix timestamp in seconds, an integer from 0 to "
+                                       "9223372036854775807"));
+  }
+  return value;
+}
+
+std::optional<std::int64_t> ParseIdParam(const QueryParams& query, std::string_view name,
+                                         Status& problems) {
+  const auto text = query.Get(name);
+  if (!text) return std::nullopt;
+  const auto value = ParseUnsignedInt64(*text);
+  if (!value || *value <= 0) {
+    AddProblems(problems, InvalidParam(name, *text, "a positive 64-bit integer"));
+    return std::nullopt;
+  }
+  return value;
+}
+
+bool ParseFlagParam(const QueryParams& query, std::string_view name, Status& problems) {
+  const auto text = query.Get(name);
+  if (!text) return false;
+  if (*text == "true" || *text == "1") return true;
+  if (*text == "false" || *text == "0") return false;
+  AddProblems(problems, InvalidParam(name, *text, "true, 1, false or 0"));
+  return false;
+}
+
+std::vector<std::string_view> ListParam(const QueryParams& query, std::string_view name) {
+  std::vector<std::string_view> items;
+  for (std::string_view value : query.GetAll(name)) {
+    while (true) {
+      const std::size_t comma = value.find(',');
+      std::string_view item = value.substr(0, comma);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      if (!item.empty()) items.push_back(item);
+      if (comma == std::string_view::npos) break;
+      value.remove_prefix(comma + 1);
+    }
+  }
+  return items;
+}
+
+std::int64_t TotalPages(std::int64_t rows, std::int64_t page_size) {
+  if (rows <= 0 || page_size <= 0) return 0;
+  return rows / page_size + (rows % page_size != 0 ? 1 : 0);
+}
+
+std::string ListBody(const PageRequest& page, const ListInfo& info, std::string_view data) {
+  std::string body;
+  body.reserve(data.size() + 80);
+  JsonWriter writer(body);
+  writer.StartObject();
+  writer.Key("page");
+  writer.Int(page.page);
+  writer.Key("totalPages");
+  writer.Int(TotalPages(info.total_rows, page.page_size));
+  writer.Key("timestamp");
+  writer.Int(info.timestamp);
+  writer.Key("data");
+  writer.Raw(RawValue{data});
+  writer.EndObject();
+  return body;
+}
+
+std::string ItemBody(std::int64_t timestamp, std::string_view data) {
+  std::string body;
+  body.reserve(data.size() + 40);
+  JsonWriter writer(body);
+  writer.StartObject();
+  writer.Key("timestamp");
+  writer.Int(timestamp);
+  writer.Key("data");
+  writer.Raw(RawValue{data});
+  writer.EndObject();
+  return body;
+}
+
+Response NoContent() {
+  Response response;
+  response.status = 204;
+  return response;
+}
+
+}  // namespace cmfd

@@ -1,0 +1,84 @@
+// Helpers shared by the request handlers: path ids, query parameters,
+// paging and the response envelopes.
+//
+// Order of checks on an `/{id}` route: a malformed id is a 404 at once; an
+// invalid query or body is a 400 only once a read of the store confirmed
+// that the id exists, so that an unknown id is always a 404.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "http/message.h"
+#include "storage/store.h"
+#include "util/status.h"
+
+namespace cmfd {
+
+// The id on an `/{id}` route: decimal digits that make a positive signed
+// 64-bit integer. nullopt for anything else (non-numeric, zero, negative,
+// overflowing), which the caller answers with a 404.
+std::optional<std::int64_t> ParsePathId(std::string_view segment);
+
+// NotFound "<entity> with ID <segment> was not found", with the path segment
+// as sent: "Customer with ID abc was not found".
+Status IdNotFound(std::string_view entity, std::string_view segment);
+
+// The answer to a request whose query or body is invalid (`invalid`) on an
+// `/{id}` route: the 404 when `lookup`, the result of reading the id, is
+// NotFound; the lookup's error when the read failed otherwise; else the 400.
+Response InvalidOnExistingId(const Status& invalid, const Status& lookup, std::string_view entity,
+                             std::string_view segment);
+
+// The error answer for a failed store call on an `/{id}` route: NotFound
+// becomes the 404 with the segment as sent, anything else passes unchanged.
+Response StoreErrorOnId(const Status& status, std::string_view entity, std::string_view segment);
+
+// Appends every message of `from` to `into`.
+void AddProblems(Status& into, const Status& from);
+
+// Reads `page` (default 1) and `pageSize` (default 100, or the configured
+// maximum if that is lower; at most config.max_page_size). Each must be an
+// integer in its range; a problem names the parameter, the value sent and
+// the allowed range.
+PageRequest ParsePaging(const QueryParams& query, const Config& config, Status& problems);
+
+// True when the query sets page or pageSize.
+bool HasPaging(const QueryParams& query);
+
+// Reads an optional Unix timestamp parameter: decimal digits, at most 64
+// bits.
+std::optional<std::int64_t> ParseTimestampParam(const QueryParams& query, std::string_view name,
+                                                Status& problems);
+
+// Reads an optional id parameter: a positive 64-bit integer.
+std::optional<std::int64_t> ParseIdParam(const QueryParams& query, std::string_view name,
+                                         Status& problems);
+
+// Reads an optional flag: "true" or "1" is true, "false" or "0" false,
+// absent false.
+bool ParseFlagParam(const QueryParams& query, std::string_view name, Status& problems);
+
+// The items of every value of `name` and `name[]`, each split at commas,
+// with spaces around items removed and empty items dropped: "3,9" and
+// "segments[]=3&segments[]=9" both give {"3", "9"}.
+std::vector<std::string_view> ListParam(const QueryParams& query, std::string_view name);
+
+// ceil(rows / page_size); 0 when there are no rows.
+std::int64_t TotalPages(std::int64_t rows, std::int64_t page_size);
+
+// {"page": P, "totalPages": N, "timestamp": T, "data": <data>}, where
+// `data` is a JSON array.
+std::string ListBody(const PageRequest& page, const ListInfo& info, std::string_view data);
+
+// {"timestamp": T, "data": <data>}, where `data` is a JSON object.
+std::string ItemBody(std::int64_t timestamp, std::string_view data);
+
+// An empty 204 answer.
+Response NoContent();
+
+}  // namespace cmfd
