@@ -2,10 +2,12 @@
 // NDJSON files (one API request body per line) and writes them into the
 // database in large transactions, without a running server.
 //
-// Exit codes: 0 when every file was read to its end, even if some lines were
-// rejected (they are listed on standard error); 1 on a configuration, I/O or
-// database error, which stops the import (batches already written stay);
-// 2 when no input file is given; 3 with --strict when any line was rejected.
+// Exit codes:
+//   0  every file was read to its end; rejected lines are listed on standard error
+//   1  a configuration, I/O or database error stopped the import; the batches
+//      written before it stay written
+//   2  no input file was given
+//   3  with --strict: some lines were rejected (the valid ones were imported)
 #include "cli/import_command.h"
 
 #include <chrono>

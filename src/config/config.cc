@@ -358,27 +358,32 @@ void ReadField(LoadState& state, const toml::node& node, const std::string& path
   if (table->get("name") == nullptr) {
     state.reader.Fail(node, path + ".name", "missing; every customer field needs a name");
   }
+  // Messages below name the field too, when its name is usable.
+  const std::string quoted_name = field.name.empty() ? "" : " \"" + field.name + "\"";
   if (field.type == FieldType::kSelect) {
     if (options_node == nullptr) {
       state.reader.Fail(node, path + ".options",
-                        "missing; a select field needs a non-empty list of options");
+                        "missing; the select field" + quoted_name +
+                            " needs a non-empty list of options");
     } else if (field.options.empty() && options_node->as_array() != nullptr &&
                options_node->as_array()->empty()) {
       state.reader.Fail(*options_node, path + ".options",
-                        "invalid value [], a select field needs at least one option");
+                        "invalid value [], the select field" + quoted_name +
+                            " needs at least one option");
     }
     for (std::size_t i = 0; i < field.options.size(); ++i) {
       for (std::size_t j = 0; j < i; ++j) {
         if (field.options[i] == field.options[j]) {
           state.reader.Fail(*options_node, path + ".options",
                             "invalid value, the option \"" + field.options[i] +
-                                "\" is listed twice");
+                                "\" of the field" + quoted_name + " is listed twice");
         }
       }
     }
   } else if (options_node != nullptr) {
     state.reader.Fail(*options_node, path + ".options",
-                      "options are only allowed on a field of type select");
+                      "options are only allowed on a field of type select, and the field" +
+                          quoted_name + " has another type");
   }
 
   // Only a complete field is kept, so that one mistake gives one message and

@@ -205,7 +205,7 @@ std::string ComputeActivityMd5(const Activity& activity) {
   AppendHashed(state, activity.type);
   AppendHashed(state, activity.implementation_class);
   AppendHashed(state, activity.o_id ? std::to_string(*activity.o_id) : std::string());
-  AppendHashed(state, activity.o_id ? "o" : "-");  // tells null from a value
+  AppendHashed(state, activity.o_id ? "o" : "-");  // distinguishes null from a value
   AppendHashed(state, activity.a_id ? *activity.a_id : std::string());
   AppendHashed(state, activity.a_id ? "a" : "-");
   AppendHashed(state, std::to_string(activity.activity_date));

@@ -251,7 +251,7 @@ void Set(std::optional<OptionalText>&& read, std::optional<OptionalText>& member
   if (read) member = std::move(*read);
 }
 
-// True when the customer field `name` holds a value that counts as filled.
+// True when the customer field `name` contains a value that counts as filled.
 bool IsFilled(const Customer& customer, const CustomerSchema& schema, std::string_view name) {
   auto filled = [](const OptionalText& text) { return text && !text->empty(); };
   if (name == "gender") return filled(customer.gender);

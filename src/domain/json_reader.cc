@@ -352,8 +352,8 @@ Status ForEachMember(std::string_view body,
   buffer.assign(body);
   buffer.resize(body.size() + simdjson::SIMDJSON_PADDING);
 
-  // The body is valid JSON, so simdjson failing here is a fault of ours or
-  // a limit of simdjson; it is still the body that cannot be read.
+  // The body is valid JSON, so a simdjson error here is a bug or a limit of
+  // simdjson. The body still cannot be read, so the client gets a 400.
   auto unreadable = [](simdjson::error_code error) {
     return Status::Invalid(std::string(kNoValidJson) + simdjson::error_message(error));
   };

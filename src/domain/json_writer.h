@@ -2,8 +2,10 @@
 //
 // A thin layer over RapidJSON's Writer that appends compact JSON to a
 // std::string. RapidJSON checks the nesting (in debug builds) and escapes
-// strings; the text it receives is valid UTF-8 because every stored string
-// came through the JSON reader, which rejects anything else.
+// strings, but copies their bytes without checking UTF-8. Stored strings are
+// valid UTF-8 because each came through the JSON reader, which rejects
+// anything else. Messages that quote query values are cleaned up by
+// ErrorResponse.
 #pragma once
 
 #include <cstdint>

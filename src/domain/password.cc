@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <semaphore>
+
 namespace cmfd {
 
 namespace {
@@ -13,16 +15,23 @@ bool SodiumReady() {
   return ready;
 }
 
+// Each hash takes crypto_pwhash_MEMLIMIT_INTERACTIVE (64 MiB) while it
+// runs. Capping the hashes in flight caps that memory at 256 MiB, however
+// many requests with a password arrive at once; the others wait their turn.
+constexpr std::ptrdiff_t kMaxConcurrentHashes = 4;
+std::counting_semaphore<kMaxConcurrentHashes> hash_slots(kMaxConcurrentHashes);
+
 }  // namespace
 
 Result<std::string> HashPassword(std::string_view password) {
   if (!SodiumReady()) return Status::Internal("libsodium failed to initialise");
   char hash[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str(hash, password.data(), password.size(),
-                        crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-    return Status::Internal("hashing the password failed: out of memory");
-  }
+  hash_slots.acquire();
+  const int failed = crypto_pwhash_str(hash, password.data(), password.size(),
+                                       crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                       crypto_pwhash_MEMLIMIT_INTERACTIVE);
+  hash_slots.release();
+  if (failed != 0) return Status::Internal("hashing the password failed: out of memory");
   return std::string(hash);
 }
 

@@ -24,9 +24,9 @@ bool Contains(const std::array<std::string_view, N>& keys, std::string_view key)
   return std::find(keys.begin(), keys.end(), key) != keys.end();
 }
 
-// Reads a name. On update it must be non-empty; on create an empty or null
-// name is left to the store, which answers "name required" after its own
-// checks of the group, in the CMF's order.
+// Reads a name, which must be non-empty on update. On create an empty or
+// null name is left to the store: it returns "name required" after its own
+// checks of the group, which keeps the CMF's order of messages.
 void ReadName(JsonValue& value, SegmentWrite write, std::optional<std::string>& name,
               Status& problems) {
   if (TypeOf(value) == JsonType::null) {
@@ -127,7 +127,7 @@ Result<SegmentPatch> ParseSegmentPatch(std::string_view body, SegmentWrite write
     if (key == "name") {
       ReadName(value, write, patch.name, problems);
     } else if (key == "group") {
-      // A null group on create is an absent one: the store answers
+      // A null group on create is an absent one, for which the store returns
       // "group required". A segment cannot lose its group on update.
       if (TypeOf(value) == JsonType::null) {
         if (write == SegmentWrite::kUpdate) problems.Add(Code::kInvalid, "group required");

@@ -6,9 +6,9 @@
 // null. For segments: name, reference and calculated as for groups, group a
 // positive id (a JSON integer or a string of digits), useAsTargetGroup true
 // or false. A name sent on an update must be non-empty. The read-only keys
-// id, creationDate, modificationDate, _links and success are ignored, and
-// so are the CMF's segment keys subFolder and targetGroup, which cmfd has no
-// use for; any other unknown key is a 400 naming it. The store enforces the
+// id, creationDate, modificationDate, _links and success are ignored. So are
+// the CMF's segment keys subFolder and targetGroup, which cmfd has no use
+// for. Any other unknown key is a 400 naming it. The store enforces the
 // rules that involve other rows (required name and group, the group's
 // calculated flag, unique references).
 #pragma once
@@ -31,7 +31,7 @@ Result<SegmentPatch> ParseSegmentPatch(std::string_view body, SegmentWrite write
 
 // Writes a group: id, name, reference, calculated, showAsFilter,
 // filterSortOrder, exportNewsletterProvider, modificationDate, creationDate,
-// _links, and "success": true last when `with_success` (the answer to a
+// _links, and "success": true last when `with_success` (the response to a
 // create or update).
 void WriteSegmentGroup(JsonWriter& writer, const SegmentGroup& group, bool with_success);
 
@@ -48,9 +48,10 @@ struct SegmentsOfCustomerRequest {
   std::vector<std::int64_t> remove;
 };
 
-// customerId is required ("customerId required" when absent or null); the
-// lists are optional (null is an empty list) and hold ids as JSON integers
-// or strings of digits. Unknown keys are a 400 naming each.
+// Parses that body. customerId is required ("customerId required" when
+// absent or null). The lists are optional, null is an empty list, and their
+// ids are JSON integers or strings of digits. Unknown keys are a 400 naming
+// each.
 Result<SegmentsOfCustomerRequest> ParseSegmentsOfCustomerRequest(std::string_view body);
 
 }  // namespace cmfd

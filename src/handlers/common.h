@@ -1,9 +1,9 @@
 // Helpers shared by the request handlers: path ids, query parameters,
 // paging and the response envelopes.
 //
-// Order of checks on an `/{id}` route: a malformed id is a 404 at once; an
-// invalid query or body is a 400 only once a read of the store confirmed
-// that the id exists, so that an unknown id is always a 404.
+// Order of checks on an `/{id}` route: a malformed id is a 404 at once. An
+// invalid query or body is a 400 only after a read of the store confirmed
+// that the id exists, so an unknown id is always a 404.
 #pragma once
 
 #include <cstdint>
@@ -21,21 +21,22 @@ namespace cmfd {
 
 // The id on an `/{id}` route: decimal digits that make a positive signed
 // 64-bit integer. nullopt for anything else (non-numeric, zero, negative,
-// overflowing), which the caller answers with a 404.
+// overflowing), for which the caller returns a 404.
 std::optional<std::int64_t> ParsePathId(std::string_view segment);
 
 // NotFound "<entity> with ID <segment> was not found", with the path segment
 // as sent: "Customer with ID abc was not found".
 Status IdNotFound(std::string_view entity, std::string_view segment);
 
-// The answer to a request whose query or body is invalid (`invalid`) on an
-// `/{id}` route: the 404 when `lookup`, the result of reading the id, is
-// NotFound; the lookup's error when the read failed otherwise; else the 400.
+// Builds the response to a request on an `/{id}` route whose query or body is
+// invalid (`invalid`). `lookup` is the result of reading the id: NotFound
+// gives the 404, another failure its own error, success the 400.
 Response InvalidOnExistingId(const Status& invalid, const Status& lookup, std::string_view entity,
                              std::string_view segment);
 
-// The error answer for a failed store call on an `/{id}` route: NotFound
-// becomes the 404 with the segment as sent, anything else passes unchanged.
+// Builds the error response for a failed store call on an `/{id}` route:
+// NotFound becomes the 404 with the segment as sent, anything else passes
+// unchanged.
 Response StoreErrorOnId(const Status& status, std::string_view entity, std::string_view segment);
 
 // Appends every message of `from` to `into`.
@@ -78,7 +79,7 @@ std::string ListBody(const PageRequest& page, const ListInfo& info, std::string_
 // {"timestamp": T, "data": <data>}, where `data` is a JSON object.
 std::string ItemBody(std::int64_t timestamp, std::string_view data);
 
-// An empty 204 answer.
+// An empty 204 response.
 Response NoContent();
 
 }  // namespace cmfd

@@ -93,8 +93,8 @@ Response ListDeletions(const Request& request, HandlerContext& context) {
 
   if (paged) return DeletionPage(query, page, context.store);
 
-  // The first chunk is read before answering, so that a failing store still
-  // gets a proper error status; only later chunks are streamed.
+  // The first chunk is read before the response starts, so that a failing
+  // store still gets a proper error status. Only later chunks are streamed.
   auto stream = std::make_shared<DeletionStream>();
   stream->store = &context.store;
   stream->query = std::move(query);

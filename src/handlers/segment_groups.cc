@@ -13,7 +13,7 @@ namespace {
 
 constexpr std::string_view kEntity = "Segment group";
 
-// The flat group plus "success": true, the CMF's answer to a write.
+// The flat group plus "success": true, the CMF's response to a write.
 Response WrittenGroup(const SegmentGroup& group) {
   std::string body;
   JsonWriter writer(body);

@@ -13,7 +13,7 @@ namespace {
 
 constexpr std::string_view kEntity = "Segment";
 
-// The flat segment plus "success": true, the CMF's answer to a write.
+// The flat segment plus "success": true, the CMF's response to a write.
 Response WrittenSegment(const Segment& segment) {
   std::string body;
   JsonWriter writer(body);

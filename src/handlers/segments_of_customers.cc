@@ -12,7 +12,7 @@ namespace cmfd {
 namespace {
 
 // Unknown segment ids are a 400 naming each, and then nothing is applied
-// (the store checks and writes in one transaction). The answer lists the
+// (the store checks and writes in one transaction). The response lists the
 // customer's segments afterwards: {"success": true, "segments": [1, 2]}.
 Response ChangeSegments(const Request& request, HandlerContext& context) {
   Result<SegmentsOfCustomerRequest> change = ParseSegmentsOfCustomerRequest(request.body);

@@ -6,12 +6,15 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <condition_variable>
 #include <csignal>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "http/redact.h"
@@ -43,7 +46,167 @@ class RestinioLogger {
   }
 };
 
-using Traits = restinio::traits_t<restinio::asio_timer_manager_t, RestinioLogger>;
+// What a graceful shutdown waits for: requests whose reply is not finished,
+// and connections that have received part of a request that is not complete
+// yet (a body still arriving). Idle keep-alive connections do not count.
+class DrainState {
+ public:
+  void RequestStarted(const asio::ip::tcp::endpoint& client) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++in_flight_;
+    receiving_.erase(client);
+  }
+
+  void RequestFinished() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    --in_flight_;
+    if (draining_) changed_.notify_all();
+  }
+
+  // Bytes arrived on the connection from `client`: a request has begun or
+  // continues.
+  void Received(const asio::ip::tcp::endpoint& client) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    receiving_.insert(client);
+  }
+
+  void ConnectionClosed(const asio::ip::tcp::endpoint& client) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (receiving_.erase(client) > 0 && draining_) changed_.notify_all();
+  }
+
+  void BeginDrain() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    draining_ = true;
+    changed_.notify_all();
+  }
+
+  bool draining() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return draining_;
+  }
+
+  // Blocks until BeginDrain() was called.
+  void WaitForDrain() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [this] { return draining_; });
+  }
+
+  // Blocks until nothing is in flight or `deadline` passes; returns the
+  // number of requests and partly received requests left.
+  std::int64_t WaitUntilIdle(Clock::time_point deadline) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    auto left = [this] { return in_flight_ + static_cast<std::int64_t>(receiving_.size()); };
+    changed_.wait_until(lock, deadline, [&] { return left() == 0; });
+    return left();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool draining_ = false;
+  std::int64_t in_flight_ = 0;
+  std::set<asio::ip::tcp::endpoint> receiving_;
+};
+
+// RESTinio creates sockets itself, so TrackedSocket reaches the state of the
+// running server through this pointer; one server per process.
+std::atomic<DrainState*> running_drain_state{nullptr};
+
+// A TCP socket that reports received bytes to the DrainState. RESTinio 0.6
+// offers no other way to learn that a request has begun to arrive; it takes
+// the socket type from the traits and uses only the members below.
+class TrackedSocket {
+ public:
+  using executor_type = asio::ip::tcp::socket::executor_type;
+
+  explicit TrackedSocket(asio::io_context& context) : socket_(context) {}
+  TrackedSocket(TrackedSocket&& other) noexcept
+      : socket_(std::move(other.socket_)),
+        client_(other.client_),
+        client_known_(std::exchange(other.client_known_, false)) {}
+  TrackedSocket& operator=(TrackedSocket&& other) noexcept {
+    Forget();
+    socket_ = std::move(other.socket_);
+    client_ = other.client_;
+    client_known_ = std::exchange(other.client_known_, false);
+    return *this;
+  }
+  ~TrackedSocket() { Forget(); }
+
+  asio::ip::tcp::socket& lowest_layer() { return socket_; }
+  const asio::ip::tcp::socket& lowest_layer() const { return socket_; }
+  executor_type get_executor() { return socket_.get_executor(); }
+  auto remote_endpoint() const { return socket_.remote_endpoint(); }
+  bool is_open() const { return socket_.is_open(); }
+
+  template <typename... Args>
+  void cancel(Args&&... args) { socket_.cancel(std::forward<Args>(args)...); }
+  template <typename... Args>
+  void shutdown(Args&&... args) { socket_.shutdown(std::forward<Args>(args)...); }
+  template <typename... Args>
+  void close(Args&&... args) {
+    Forget();
+    socket_.close(std::forward<Args>(args)...);
+  }
+
+  // RESTinio's connection outlives its read (the handler holds it), and a
+  // socket with a read pending is never moved, so `this` stays valid. The
+  // handler keeps its executor, the connection's strand.
+  template <typename Buffers, typename Handler>
+  void async_read_some(const Buffers& buffers, Handler&& handler) {
+    auto executor = asio::get_associated_executor(handler, socket_.get_executor());
+    socket_.async_read_some(
+        buffers, asio::bind_executor(
+                     executor, [this, handler = std::forward<Handler>(handler)](
+                                   const asio::error_code& error, std::size_t length) mutable {
+                       if (!error && length > 0) NoteReceived();
+                       handler(error, length);
+                     }));
+  }
+
+  template <typename... Args>
+  auto async_write_some(Args&&... args) {
+    return socket_.async_write_some(std::forward<Args>(args)...);
+  }
+
+ private:
+  void NoteReceived() {
+    DrainState* state = running_drain_state.load();
+    if (state == nullptr) return;
+    if (!client_known_) {
+      asio::error_code error;
+      client_ = socket_.remote_endpoint(error);
+      if (error) return;
+      client_known_ = true;
+    }
+    state->Received(client_);
+  }
+
+  void Forget() {
+    if (!client_known_) return;
+    client_known_ = false;
+    if (DrainState* state = running_drain_state.load()) state->ConnectionClosed(client_);
+  }
+
+  asio::ip::tcp::socket socket_;
+  asio::ip::tcp::endpoint client_;
+  bool client_known_ = false;
+};
+
+// RESTinio's connection calls these two by unqualified name, so that a socket
+// type can customize them; a TrackedSocket needs no TLS handshake.
+template <typename Connection, typename StartRead, typename Failed>
+void prepare_connection_and_start_read(TrackedSocket&, Connection&, StartRead start_read, Failed) {
+  start_read();
+}
+inline restinio::tls_socket_t* make_tls_socket_pointer_for_state_listener(TrackedSocket&) noexcept {
+  return nullptr;
+}
+
+using Traits = restinio::traits_t<restinio::asio_timer_manager_t, RestinioLogger,
+                                  restinio::default_request_handler_t,
+                                  restinio::default_strand_t, TrackedSocket>;
 using RestinioServer = restinio::http_server_t<Traits>;
 using ChunkedBuilder = restinio::response_builder_t<restinio::chunked_output_t>;
 
@@ -101,31 +264,10 @@ struct Exchange {
 
 class HttpFront {
  public:
-  HttpFront(Dispatcher& dispatcher, int workers) : dispatcher_(dispatcher), workers_(workers) {}
+  HttpFront(Dispatcher& dispatcher, DrainState& drain, int workers)
+      : dispatcher_(dispatcher), drain_(drain), workers_(workers) {}
 
   restinio::request_handling_status_t Handle(restinio::request_handle_t handle);
-
-  void BeginDrain() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      draining_ = true;
-    }
-    changed_.notify_all();
-  }
-
-  // Blocks until BeginDrain() was called.
-  void WaitForDrain() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    changed_.wait(lock, [this] { return draining_; });
-  }
-
-  // Blocks until no request is in flight or `deadline` passes; returns the
-  // number still in flight.
-  std::int64_t WaitUntilIdle(Clock::time_point deadline) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    changed_.wait_until(lock, deadline, [this] { return in_flight_ == 0; });
-    return in_flight_;
-  }
 
   WorkerPool& workers() { return workers_; }
 
@@ -146,27 +288,15 @@ class HttpFront {
   void Finish(const Exchange& exchange, int status, std::uint64_t bytes,
               const std::string& problem);
 
-  bool draining() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return draining_;
-  }
-
   Dispatcher& dispatcher_;
+  DrainState& drain_;
   WorkerPool workers_;
-
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  bool draining_ = false;
-  std::int64_t in_flight_ = 0;  // requests received whose reply is not finished
 };
 
 restinio::request_handling_status_t HttpFront::Handle(restinio::request_handle_t handle) {
   auto exchange = std::make_shared<Exchange>();
   exchange->start = Clock::now();
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++in_flight_;
-  }
+  drain_.RequestStarted(handle->remote_endpoint());
 
   try {
     const auto& header = handle->header();
@@ -239,7 +369,7 @@ void HttpFront::Reply(const std::shared_ptr<Exchange>& exchange, Response respon
       builder.append_header(restinio::http_field::content_type, "application/json");
     }
     builder.append_header_date_field();
-    if (draining()) builder.connection_close();
+    if (drain_.draining()) builder.connection_close();
     builder.set_body(std::move(response.body));
     builder.done([this, exchange, status, bytes](const asio::error_code& error) {
       Finish(*exchange, status, bytes, error ? error.message() : std::string());
@@ -263,7 +393,7 @@ void HttpFront::ReplyStreamed(const std::shared_ptr<Exchange>& exchange, Respons
       builder.append_header(restinio::http_field::content_type, "application/json");
     }
     builder.append_header_date_field();
-    if (draining()) builder.connection_close();
+    if (drain_.draining()) builder.connection_close();
 
     auto stream = std::make_shared<Stream>(
         Stream{exchange, std::move(builder), std::move(response.next_chunk), status, 0});
@@ -355,13 +485,7 @@ void HttpFront::Finish(const Exchange& exchange, int status, std::uint64_t bytes
     }
   }
 
-  bool idle = false;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    --in_flight_;
-    idle = in_flight_ == 0 && draining_;
-  }
-  if (idle) changed_.notify_all();
+  drain_.RequestFinished();
 }
 
 std::string SignalName(int number) {
@@ -410,11 +534,12 @@ Result<ListenAddress> ParseListenAddress(std::string_view text) {
 }
 
 Result<ServeOutcome> RunServer(const ServerOptions& options, Dispatcher& dispatcher) {
-  // The front outlives the event loop, because connections destroyed with
-  // the io_context still report their last writes to it. All three live on
-  // the heap so that they can be left alive when worker threads outlast the
-  // drain (see kStillInUse).
-  auto front = std::make_unique<HttpFront>(dispatcher, options.workers);
+  // The drain state and the front outlive the event loop, because
+  // connections destroyed with the io_context still report to them. All live
+  // on the heap so that they can be left alive when worker threads outlast
+  // the drain (see kStillInUse).
+  auto drain = std::make_unique<DrainState>();
+  auto front = std::make_unique<HttpFront>(dispatcher, *drain, options.workers);
   auto io_context = std::make_unique<asio::io_context>();
   const int threads = std::max(1, options.threads);
 
@@ -452,21 +577,24 @@ Result<ServeOutcome> RunServer(const ServerOptions& options, Dispatcher& dispatc
                             ":" + std::to_string(endpoint.port());
           });
 
+  running_drain_state.store(drain.get());
   auto server = std::make_unique<RestinioServer>(restinio::external_io_context(*io_context),
                                                  std::move(settings));
   try {
     server->open_sync();
   } catch (const std::exception& error) {
+    server.reset();
+    running_drain_state.store(nullptr);
     return Status::Unavailable("cannot listen on " + host + ":" +
                                std::to_string(options.listen.port) + ": " + error.what());
   }
 
   auto signals = std::make_unique<asio::signal_set>(*io_context, SIGINT, SIGTERM);
-  signals->async_wait([&front, &server](const asio::error_code& error, int number) {
+  signals->async_wait([&drain, &server](const asio::error_code& error, int number) {
     if (error) return;
     spdlog::info("received {}: no longer accepting connections, finishing requests in flight",
                  SignalName(number));
-    front->BeginDrain();
+    drain->BeginDrain();
     server->close_async([] {},
                         [](std::exception_ptr failure) {
                           try {
@@ -494,9 +622,9 @@ Result<ServeOutcome> RunServer(const ServerOptions& options, Dispatcher& dispatc
     });
   }
 
-  front->WaitForDrain();
+  drain->WaitForDrain();
   const Clock::time_point deadline = Clock::now() + options.drain_timeout;
-  const std::int64_t abandoned = front->WaitUntilIdle(deadline);
+  const std::int64_t abandoned = drain->WaitUntilIdle(deadline);
 
   io_context->stop();
   for (std::thread& thread : loop_threads) thread.join();
@@ -515,6 +643,7 @@ Result<ServeOutcome> RunServer(const ServerOptions& options, Dispatcher& dispatc
     (void)server.release();
     (void)io_context.release();
     (void)front.release();
+    (void)drain.release();
     return ServeOutcome::kStillInUse;
   }
 
@@ -522,6 +651,8 @@ Result<ServeOutcome> RunServer(const ServerOptions& options, Dispatcher& dispatc
   server.reset();
   io_context.reset();
   front.reset();
+  running_drain_state.store(nullptr);
+  drain.reset();
   spdlog::info("server stopped");
   return abandoned > 0 ? ServeOutcome::kAbandoned : ServeOutcome::kDrained;
 }

@@ -570,9 +570,9 @@ class ServerCase(BackendCase):
         first_timestamp = None
         page = 1
         while True:
-            q = dict(query or {})
-            q.update({"page": page, "pageSize": page_size})
-            reply = self.expect(self.get(path, query=q), 200)
+            pairs = list(query.items()) if isinstance(query, dict) else list(query or [])
+            pairs += [("page", page), ("pageSize", page_size)]
+            reply = self.expect(self.get(path, query=pairs), 200)
             if first_timestamp is None:
                 first_timestamp = reply.body["timestamp"]
             rows += reply.data

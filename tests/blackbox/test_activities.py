@@ -1,6 +1,7 @@
 """Activities: representation, activityDate forms, exact attributes, the a_id upsert, list
 filters and order, deletes."""
 
+import threading
 import time
 import unittest
 
@@ -434,6 +435,28 @@ class Upsert(h.ServerCase):
         reply = self.post("/activities", {"customerId": self.cid, "type": "order"})
         self.expect(reply, 201)
         self.assertNotEqual(reply.data["id"], first["id"])
+
+    def test_concurrent_same_a_id(self):
+        """Producers that retry at the same time still get one activity per a_id."""
+        for round_number in range(10):
+            a_id = f"race-{round_number}"
+            replies = []
+
+            def send():
+                client = h.Client(self.server.port, key=self.key)
+                replies.append(client.request("POST", "/activities", {
+                    "customerId": self.cid, "type": "race", "a_id": a_id}))
+
+            threads = [threading.Thread(target=send) for _ in range(4)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(60)
+            with self.subTest(a_id=a_id):
+                self.assertEqual(sorted(r.status for r in replies), [200, 200, 200, 201])
+                self.assertEqual(len({r.data["id"] for r in replies}), 1)
+        rows = self.expect(self.get("/activities", query={"customerId": self.cid}), 200).data
+        self.assertEqual(len(rows), 10)
 
     def test_upsert_envelope(self):
         self.new_activity(self.cid, type="order", a_id="A-5")

@@ -220,6 +220,26 @@ class StartUp(h.BackendCase):
                           f"127.0.0.1:{h.free_port()}"], timeout=60)
         self.assertNotEqual(proc.returncode, 0)
 
+
+class _Prepend:
+    """A binary stream that returns `first` as its first line, then reads from `stream`."""
+
+    def __init__(self, first, stream):
+        self.first = first
+        self.stream = stream
+
+    def readline(self):
+        if self.first is not None:
+            line, self.first = self.first, None
+            return line
+        return self.stream.readline()
+
+    def read(self, size=-1):
+        return self.stream.read(size)
+
+
+class Restart(h.BackendCase):
+
     def test_data_survives_restart(self):
         db = h.Database(self.backend)
         self.addCleanup(db.drop)
@@ -231,6 +251,32 @@ class StartUp(h.BackendCase):
         reply = h.Client(again.port, key=keys["k"]).request("GET", f"/customers/{created['id']}")
         self.assertEqual(reply.status, 200)
         self.assertEqual(reply.data, created)
+
+    def test_ids_not_reused_after_restart(self):
+        db = h.Database(self.backend)
+        self.addCleanup(db.drop)
+        server, keys = self.new_server(database=db, keys=[("k", False)])
+        client = h.Client(server.port, key=keys["k"])
+        customer = client.request("POST", "/customers", {}).data
+        activity = client.request("POST", "/activities", {"customerId": customer["id"],
+                                                          "type": "t"}).data
+        group = client.request("POST", "/segment-groups", {"name": "g"}).body
+        segment = client.request("POST", "/segments", {"name": "s", "group": group["id"]}).body
+        client.request("DELETE", f"/customers/{customer['id']}")
+        client.request("DELETE", f"/segment-groups/{group['id']}")
+        self.assertEqual(server.stop(), 0)
+
+        again, _ = self.new_server(database=db)
+        client = h.Client(again.port, key=keys["k"])
+        customer2 = client.request("POST", "/customers", {}).data
+        activity2 = client.request("POST", "/activities", {"customerId": customer2["id"],
+                                                           "type": "t"}).data
+        group2 = client.request("POST", "/segment-groups", {"name": "g"}).body
+        segment2 = client.request("POST", "/segments", {"name": "s", "group": group2["id"]}).body
+        self.assertGreater(customer2["id"], customer["id"])
+        self.assertGreater(activity2["id"], activity["id"])
+        self.assertGreater(group2["id"], group["id"])
+        self.assertGreater(segment2["id"], segment["id"])
 
 
 class Signals(h.BackendCase):
@@ -268,16 +314,41 @@ class Signals(h.BackendCase):
             server.send_signal(signum)
             time.sleep(0.5)
             sock.sendall(request[split:])
-            reply = h.read_response(sock.makefile("rb"))
+            try:
+                reply = h.read_response(sock.makefile("rb"))
+            except ConnectionError as e:
+                server.wait()
+                self.fail(f"the server closed the connection of a request whose body was still "
+                          f"arriving when the signal came ({e})")
         return reply, server.wait()
 
-    def test_sigterm_drains_request(self):
+    def test_sigterm_finishes_response(self):
+        server, key = self.start()
+        client = h.Client(server.port, key=key, keep_alive=True)
+        cid = client.request("POST", "/customers", {}).data["id"]
+        for i in range(1000):
+            client.request("POST", "/activities", {"customerId": cid, "type": "big",
+                                                   "attributes": {"pad": "p" * 1000, "i": i}})
+        client.close()
+        request = h.raw_request_bytes("GET", h.PREFIX + "/activities?pageSize=1000", key=key)
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+            sock.sendall(request)
+            stream = sock.makefile("rb")
+            status_line = stream.readline()
+            server.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            status, headers, body = h.read_response(_Prepend(status_line, stream))
+        self.assertEqual(status, 200)
+        self.assertEqual(len(h.parse_json(body.decode())["data"]), 1000)
+        self.assertEqual(server.wait(), 0)
+
+    def test_sigterm_waits_for_body(self):
         (status, headers, body), code = self.in_flight(signal.SIGTERM)
         self.assertEqual(status, 201)
         self.assertEqual(h.parse_json(body.decode())["data"]["firstname"], "in flight")
         self.assertEqual(code, 0)
 
-    def test_sigint_drains_request(self):
+    def test_sigint_waits_for_body(self):
         (status, headers, body), code = self.in_flight(signal.SIGINT)
         self.assertEqual(status, 201)
         self.assertEqual(code, 0)

@@ -1,6 +1,7 @@
 """The TOML configuration: custom customer fields, required combinations, the duplicate check,
 limits, and configuration errors."""
 
+import threading
 import unittest
 
 import cmfd_harness as h
@@ -214,6 +215,24 @@ class UniqueField(ConfiguredCase):
         self.expect(self.delete(f"/customers/{first['id']}"), 204)
         self.new(customerNumber=number)
 
+    def test_concurrent_creates(self):
+        number = "CN-" + h.uid()
+        replies = []
+
+        def send():
+            client = h.Client(self.server.port, key=self.key)
+            replies.append(client.request("POST", "/customers", {"email": unique_email(),
+                                                                 "customerNumber": number}))
+
+        threads = [threading.Thread(target=send) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        self.assertEqual(sorted(r.status for r in replies), [201, 409, 409, 409])
+        reply = self.expect(self.get("/customers", query={"customerNumber": number}), 200)
+        self.assertEqual(len(reply.data), 1)
+
     def test_filter(self):
         number = "CN-" + h.uid()
         customer = self.new(customerNumber=number)
@@ -301,6 +320,21 @@ class DuplicateCheck(ConfiguredCase):
         reply = self.expect(self.get("/customers", query={"email": email}), 200)
         self.assertEqual(len(reply.data), 1)
 
+    def test_concurrent_creates(self):
+        email = unique_email()
+        replies = []
+
+        def send():
+            client = h.Client(self.server.port, key=self.key)
+            replies.append(client.request("POST", "/customers", {"email": email}))
+
+        threads = [threading.Thread(target=send) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        self.assertEqual(sorted(r.status for r in replies), [201, 409, 409, 409])
+
     def test_null_emails_no_conflict(self):
         self.expect(self.post("/customers", {"firstname": "A", "lastname": "B"}), 201)
         self.expect(self.post("/customers", {"firstname": "A", "lastname": "B"}), 201)
@@ -359,7 +393,7 @@ class ConfigFiles(h.BackendCase):
         self.serve_fails('[[customer.fields]]\nname = "x"\ntype = "blob"\n', "blob")
 
     def test_select_without_options(self):
-        self.serve_fails('[[customer.fields]]\nname = "tier"\ntype = "select"\n', "tier")
+        self.serve_fails('[[customer.fields]]\nname = "tier"\ntype = "select"\n', "options")
 
     def test_field_clashes_with_builtin(self):
         self.serve_fails('[[customer.fields]]\nname = "email"\ntype = "string"\n', "email")

@@ -126,6 +126,11 @@ class DeletionFeed(h.ServerCase):
                                             "timestamp"])
         self.assertEqual(reply.body["page"], 1)
 
+    def test_empty_page_is_unpaged(self):
+        reply = self.get("/deletions?entityType=customers&page=&pageSize=")
+        self.expect(reply, 200)
+        self.assertEqual(list(reply.body), ["data", "success", "timestamp"])
+
     def test_paged_by_page_only(self):
         reply = self.feed("customers", page=1)
         self.assertEqual(list(reply.body), ["page", "totalPages", "data", "success",

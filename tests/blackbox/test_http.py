@@ -79,6 +79,68 @@ class Routing(h.ServerCase):
         self.expect(reply, 200)
         self.assertEqual(reply.body["page"], 1)
 
+    def test_empty_query_values_other_lists(self):
+        paths = ["/customers?segments=&email=&includeActivities=",
+                 "/activities?customerId=&type=&modifiedSinceTimestamp=&page=",
+                 "/segments?group=&pageSize=", "/segment-groups?page=",
+                 "/deletions?entityType=customers&deletionsSinceTimestamp="]
+        for path in paths:
+            with self.subTest(path=path):
+                self.expect(self.get(path), 200)
+
+
+class OddInput(h.ServerCase):
+    """Nothing a client sends may produce a 5xx or stop the server."""
+
+    def test_odd_paths_and_queries(self):
+        paths = ["/customers/%FF", "/customers/%ZZ", "/customers/%00", "/customers?page=%ZZ",
+                 "/customers?email=%00", "/customers?email=%FF%FE", "/customers?" + "x=1&" * 2000,
+                 "/customers/" + "9" * 5000, "/" + "a/" * 200, "/customers?segments=,,,",
+                 "/customers?segments=1,,2", "/activities?type=,", "/customers?%=1&=2&&"]
+        for path in paths:
+            with self.subTest(path=path[:60]):
+                reply = self.get(path)
+                self.assertLess(reply.status, 500, reply)
+        self.expect(self.get("/health"), 200)
+
+    def test_odd_bodies(self):
+        deep = "[" * 100000 + "]" * 100000
+        cid = self.new_customer()["id"]
+        cases = [
+            ("/customers", '{"firstname": ' + deep + '}'),
+            ("/customers", '{"firstname": 1e999}'),
+            ("/customers", '{"firstname": "a\\u0000b"}'),
+            ("/customers", '{"firstname": "\\ud800"}'),
+            ("/customers", '{"birthdate": "9999-99-99"}'),
+            ("/customers", '{"active": 1e999}'),
+            ("/activities", '{"customerId": %d, "type": "t", "attributes": {"d": %s}}'
+             % (cid, deep)),
+            ("/activities", '{"customerId": %d, "type": "t", "attributes": {"n": 1e999}}' % cid),
+            ("/activities", '{"customerId": 99999999999999999999999, "type": "t"}'),
+            ("/activities", '{"customerId": %d, "type": "t", "activityDate": 99999999999999999}'
+             % cid),
+            ("/activities", '{"customerId": %d, "type": "t", "activityDate": -99999999999999}'
+             % cid),
+            ("/segments", '{"name": "s", "group": 99999999999999999999999}'),
+            ("/segments-of-customers", '{"customerId": %d, "addSegments": [%s]}'
+             % (cid, ",".join(["99999999999999999999"] * 3))),
+            ("/segments-of-customers", '{"customerId": %d, "addSegments": [%s]}'
+             % (cid, ",".join(str(i) for i in range(1, 5000)))),
+        ]
+        for path, raw in cases:
+            with self.subTest(path=path, body=raw[:60]):
+                reply = self.request("POST", path, raw_body=raw.encode())
+                self.assertLess(reply.status, 500, reply)
+        self.expect(self.get("/health"), 200)
+
+    def test_odd_headers(self):
+        cases = [{"X-API-Key": "x" * 8000}, {"X-API-Key": self.key + " "},
+                 {"Content-Length": "0"}, {"X-Other": "tab\there"}]
+        for headers in cases:
+            with self.subTest(headers=str(headers)[:60]):
+                reply = self.request("GET", "/customers", key=None, headers=headers)
+                self.assertLess(reply.status, 500, reply)
+
 
 class StatusOrder(h.ServerCase):
 
@@ -313,6 +375,33 @@ class Bodies(h.ServerCase):
         h.send_oversized(self.server.port, h.PREFIX + "/customers", self.key, body)
         rows, _ = self.list_all("/customers")
         self.assertNotIn(name, [row["firstname"] for row in rows])
+
+    def chunked_post(self, body, chunk_size=65536):
+        """POST `body` with chunked transfer encoding; return the reply's status."""
+        head = (f"POST {h.PREFIX}/customers HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"X-API-Key: {self.key}\r\nTransfer-Encoding: chunked\r\n"
+                f"Connection: close\r\n\r\n").encode()
+        chunks = b"".join(b"%x\r\n" % len(body[i:i + chunk_size]) + body[i:i + chunk_size]
+                          + b"\r\n" for i in range(0, len(body), chunk_size))
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=60) as sock:
+            try:
+                sock.sendall(head + chunks + b"0\r\n\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            return h.read_response(sock.makefile("rb"))[0]
+
+    def test_chunked_body_accepted(self):
+        self.assertEqual(self.chunked_post(b'{"firstname": "chunked"}'), 201)
+
+    def test_chunked_body_at_limit(self):
+        head = b'{"firstname":"big"'
+        body = head + b" " * (1048576 - len(head) - 1) + b"}"
+        self.assertEqual(self.chunked_post(body), 201)
+
+    def test_chunked_body_over_limit(self):
+        head = b'{"firstname":"big"'
+        body = head + b" " * (1048577 - len(head) - 1) + b"}"
+        self.assertEqual(self.chunked_post(body), 413)
 
     def test_server_alive_after_oversized(self):
         body = b"{" + b" " * (2 * 1048576) + b"}"

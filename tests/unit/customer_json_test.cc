@@ -147,7 +147,7 @@ TEST(CustomerJson, TextLengthCountsCodePoints) {
             std::string::npos);
 }
 
-TEST(CustomerJson, BirthdateMustExistAndNotBeInTheFuture) {
+TEST(CustomerJson, BirthdateRealAndNotFuture) {
   Customer customer = NewCustomer({});
   Apply(R"({"birthdate": "2024-02-29"})", customer);
   EXPECT_EQ(customer.birthdate, "2024-02-29");

@@ -78,7 +78,7 @@ TEST(ForEachMember, RejectsNonObjects) {
 }
 
 TEST(ForEachMember, ValidatesSkippedValues) {
-  // On-Demand alone would never look inside a value nobody reads.
+  // On-Demand alone never looks inside a value that no reader requests.
   auto visit = [](std::string_view, JsonValue&) {};
   EXPECT_FALSE(ForEachMember("{\"id\": [1, tru]}", visit).ok());
   EXPECT_FALSE(ForEachMember("{\"id\": {\"x\": [1, 2}}", visit).ok());

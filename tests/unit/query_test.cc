@@ -2,6 +2,7 @@
 
 #include <rapidjson/document.h>
 
+#include "http/auth.h"
 #include "http/message.h"
 
 namespace cmfd {
@@ -160,6 +161,19 @@ TEST(ErrorResponseTest, EscapesAndRepairsText) {
   ASSERT_FALSE(body.HasParseError()) << response.body;
   EXPECT_EQ(std::string(body["msg"].GetString()),
             "quote \" backslash \\ newline \n control \x01 bad \xEF\xBF\xBD end");
+}
+
+TEST(PresentedApiKeyTest, HeaderFirst) {
+  QueryParams query = QueryParams::Parse("apikey=q1&apiKey=q2");
+  EXPECT_EQ(PresentedApiKey("h", query), "h");
+  EXPECT_EQ(PresentedApiKey("", query), "q1");
+  EXPECT_EQ(PresentedApiKey("", QueryParams::Parse("apiKey=q2")), "q2");
+}
+
+TEST(PresentedApiKeyTest, EmptyCountsAsAbsent) {
+  EXPECT_EQ(PresentedApiKey("", QueryParams::Parse("apikey=&apiKey=q2")), "q2");
+  EXPECT_EQ(PresentedApiKey("", QueryParams::Parse("apikey=")), "");
+  EXPECT_EQ(PresentedApiKey("", QueryParams::Parse("APIKEY=x")), "");
 }
 
 }  // namespace

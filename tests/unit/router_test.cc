@@ -1,5 +1,7 @@
 #include "http/router.h"
 
+#include "http/dispatch.h"
+
 #include <gtest/gtest.h>
 
 #include <stdexcept>
@@ -125,6 +127,33 @@ TEST(RouterTest, RejectsDuplicateRoute) {
   EXPECT_THROW(router.Add("GET", "/a/{other}", Access::kRead, Named("y")), std::invalid_argument);
   EXPECT_NO_THROW(router.Add("PUT", "/a/{other}", Access::kWrite, Named("z")));
   EXPECT_EQ(router.Match("POST", "/a/1").allow, "GET, PUT");
+}
+
+TEST(RoutingPathTest, StripsEitherPrefix) {
+  EXPECT_EQ(RoutingPath("/webservice/cmf/customers"), "/customers");
+  EXPECT_EQ(RoutingPath("/__customermanagementframework/webservice/customers/7"),
+            "/customers/7");
+}
+
+TEST(RoutingPathTest, DropsOneTrailingSlash) {
+  EXPECT_EQ(RoutingPath("/webservice/cmf/customers/"), "/customers");
+  EXPECT_EQ(RoutingPath("/webservice/cmf/customers//"), "/customers/");
+  EXPECT_EQ(RoutingPath("/webservice/cmf/"), "/");
+  EXPECT_EQ(RoutingPath("/webservice/cmf"), "");
+}
+
+TEST(RoutingPathTest, HealthAtTheRoot) {
+  EXPECT_EQ(RoutingPath("/health"), "/health");
+  EXPECT_EQ(RoutingPath("/health/"), "/health");
+  EXPECT_EQ(RoutingPath("/webservice/cmf/health"), "/health");
+}
+
+TEST(RoutingPathTest, OtherPathsOutsideThePrefixes) {
+  for (const char* path : {"/", "", "/customers", "/webservice/cmfx/customers",
+                           "/webservice/customers", "/healthz", "/health/x",
+                           "/WEBSERVICE/cmf/customers"}) {
+    EXPECT_FALSE(RoutingPath(path).has_value()) << path;
+  }
 }
 
 }  // namespace

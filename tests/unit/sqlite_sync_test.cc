@@ -138,6 +138,68 @@ TEST_F(SqliteSyncTest, WriteOpenDuringReadIsAfterTimestamp) {
   EXPECT_EQ(later[customer->id], "new");
 }
 
+// A writer that starts while the reader computes its timestamp, reads the
+// clock just before the second ticks and commits after the read: the
+// reader's clock reading (hooked here) starts that writer and then ticks the
+// clock. The reader must still return a timestamp below the writer's date,
+// which holds only if it reads the clock before it looks for open writes.
+TEST(SqliteSyncOrderTest, WriterStartingDuringTimestampIsAfterIt) {
+  TempDirectory dir;
+  std::atomic<std::int64_t> now{1'700'000'000};
+  std::atomic<bool> armed{false};
+  const std::thread::id reader_thread = std::this_thread::get_id();
+  std::function<void()> hook;
+  SqliteOptions sqlite;
+  sqlite.clock = [&] {
+    if (std::this_thread::get_id() == reader_thread && armed.exchange(false)) hook();
+    return now.load();
+  };
+  Result<std::unique_ptr<Store>> opened = OpenSqliteStore(dir.File("order.db"), {}, sqlite);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  Store& store = *opened.value();
+  Result<Customer> customer = store.CreateCustomer(NamedCustomer("old"));
+  ASSERT_TRUE(customer.ok());
+
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool inside = false;
+  bool release = false;
+  std::thread writer;
+  hook = [&] {
+    writer = std::thread([&] {
+      Result<Customer> updated = store.UpdateCustomer(customer->id, [&](Customer& c) {
+        std::unique_lock<std::mutex> lock(mutex);
+        inside = true;
+        changed.notify_all();
+        changed.wait(lock, [&] { return release; });
+        c.firstname = "new";
+        return Status::Ok();
+      });
+      EXPECT_TRUE(updated.ok()) << updated.status().message();
+    });
+    std::unique_lock<std::mutex> lock(mutex);
+    changed.wait(lock, [&] { return inside; });
+    now += 1;  // the second ticks after the writer took its dates
+  };
+
+  armed = true;
+  std::int64_t timestamp = 0;
+  std::map<std::int64_t, std::string> seen = ReadChanged(store, 0, timestamp);
+  EXPECT_FALSE(armed.load()) << "the hook did not run";
+  EXPECT_EQ(seen[customer->id], "old");
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    release = true;
+  }
+  changed.notify_all();
+  if (writer.joinable()) writer.join();
+
+  Result<Customer> loaded = store.GetCustomer(customer->id, false);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->firstname, "new");
+  EXPECT_GT(loaded->modification_date, timestamp);
+}
+
 // A client keeps a replica in sync through the since-filters while another
 // thread creates, updates and deletes customers. The clock ticks every few
 // readings, so reads and writes share seconds all the time. Once the writer

@@ -144,4 +144,24 @@ Result<std::int64_t> QueryCount(SqliteDb& db, const std::string& sql, const SqlF
   return stmt->ColumnInt(0);
 }
 
+Result<std::int64_t> TableRowCount(SqliteDb& db, const char* table) {
+  Result<SqliteStatement> stmt = db.Prepare("SELECT n FROM row_counts WHERE name = ?1");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindText(1, table);
+  Result<bool> row = stmt->Step();
+  if (!row.ok()) return row.status();
+  if (!row.value()) return Status::Internal(std::string("row_counts has no row for ") + table);
+  return stmt->ColumnInt(0);
+}
+
+bool PreferRangeIndex(std::int64_t matching, std::int64_t table_rows, std::int64_t offset,
+                      std::int64_t page_size) {
+  if (matching <= 0) return true;
+  // In doubles: the products overflow 64-bit integers for huge offsets.
+  double range_cost = static_cast<double>(matching);
+  double walk_cost = (static_cast<double>(offset) + static_cast<double>(page_size)) *
+                     static_cast<double>(table_rows) / static_cast<double>(matching);
+  return range_cost < walk_cost;
+}
+
 }  // namespace cmfd

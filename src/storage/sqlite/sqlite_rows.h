@@ -66,4 +66,18 @@ class SqlFilter {
 // Runs a statement that returns one integer (a count), binding `filter`.
 Result<std::int64_t> QueryCount(SqliteDb& db, const std::string& sql, const SqlFilter& filter);
 
+// The row count of "customers" or "activities", kept by triggers.
+Result<std::int64_t> TableRowCount(SqliteDb& db, const char* table);
+
+// Whether a page of `matching` rows out of `table_rows`, filtered by a range
+// on an indexed date but ordered by another index, is cheaper to read
+// through the date index (visiting the `matching` rows, then sorting them)
+// than by walking the order index and skipping non-matching rows (about
+// (offset + page_size) * table_rows / matching visits). Delta syncs, which
+// ask for the few rows changed since their last read, take the date index;
+// a first full sync walks the order index. SQLite's planner cannot make this
+// choice itself because the bound date is unknown when it plans.
+bool PreferRangeIndex(std::int64_t matching, std::int64_t table_rows, std::int64_t offset,
+                      std::int64_t page_size);
+
 }  // namespace cmfd
