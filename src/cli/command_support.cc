@@ -1,5 +1,5 @@
-// What the commands share: the database options, configuration loading and
-// opening the store.
+// Helpers that every command uses: the database options, configuration
+// loading and opening the store.
 #include <iostream>
 
 #include "cli/commands.h"
@@ -42,6 +42,7 @@ Config LoadConfigOrFail(const DatabaseOptions& options) {
 std::unique_ptr<Store> OpenStoreOrFail(const Config& config) {
   StoreOptions store_options;
   store_options.customer = config.customer;
+  store_options.pool_size = config.pool_size;
   Result<std::unique_ptr<Store>> store = OpenStore(config.database, store_options);
   if (!store.ok()) {
     Fail("cannot open database " + RedactDatabase(config.database) + ": " +

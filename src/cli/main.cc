@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/copy_command.h"
 #include "cli/import_command.h"
 
 int main(int argc, char** argv) {
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   cmfd::AddServeCommand(app);
   cmfd::AddApiKeyCommand(app);
   cmfd::AddImportCommand(app);
+  cmfd::AddCopyCommand(app);
 
   try {
     app.parse(argc, argv);

@@ -25,12 +25,15 @@ struct ServeOptions {
   std::string log_level = "info";
   CLI::Option* listen_option = nullptr;
   CLI::Option* threads_option = nullptr;
+  int pool_size = 0;
+  CLI::Option* pool_size_option = nullptr;
 };
 
 void RunServe(const ServeOptions& options) {
   Config config = LoadConfigOrFail(options.database);
   if (options.listen_option->count() > 0) config.listen = options.listen;
   if (options.threads_option->count() > 0) config.threads = options.threads;
+  if (options.pool_size_option->count() > 0) config.pool_size = options.pool_size;
 
   Result<ListenAddress> listen = ParseListenAddress(config.listen);
   if (!listen.ok()) Fail(listen.status().message());
@@ -109,6 +112,15 @@ void AddServeCommand(CLI::App& app) {
                    "database is PostgreSQL (default: 32)")
       ->type_name("N")
       ->check(CLI::Range(1, 1024));
+  options->pool_size_option =
+      command
+          ->add_option("--pool-size", options->pool_size,
+                       "number of database connections per process: the PostgreSQL pool, "
+                       "where a request waits up to 2 s for a free connection, or the idle "
+                       "SQLite readers kept open (default: the config file's [postgres] "
+                       "pool_size, else 16)")
+          ->type_name("N")
+          ->check(CLI::Range(1, 1000));
   command
       ->add_option("--log-file", options->log_file,
                    "append log lines to this file (default: standard error)")

@@ -207,7 +207,7 @@ struct FieldReference {
   const toml::node* node;
 };
 
-// What the readers share besides Config.
+// State shared by the readers, besides Config.
 struct LoadState {
   Reader reader;
   Config& config;
@@ -268,6 +268,17 @@ constexpr Key kLimitsKeys[] = {
      [](LoadState& state, const toml::node& node, const std::string& path) {
        if (auto value = state.reader.Integer(node, path, 1, 1000000)) {
          state.config.max_page_size = *value;
+       }
+     }},
+};
+
+// ---- [postgres] ----
+
+constexpr Key kPostgresKeys[] = {
+    {"pool_size",
+     [](LoadState& state, const toml::node& node, const std::string& path) {
+       if (auto value = state.reader.Integer(node, path, 1, 1000)) {
+         state.config.pool_size = static_cast<int>(*value);
        }
      }},
 };
@@ -477,6 +488,10 @@ constexpr Key kRootKeys[] = {
     {"customer",
      [](LoadState& state, const toml::node& node, const std::string& path) {
        ReadTable(state, node, path, kCustomerKeys);
+     }},
+    {"postgres",
+     [](LoadState& state, const toml::node& node, const std::string& path) {
+       ReadTable(state, node, path, kPostgresKeys);
      }},
 };
 

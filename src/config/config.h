@@ -50,6 +50,10 @@ struct Config {
   std::uint64_t max_body_bytes = 1048576;  // a body of exactly this size is accepted
   std::int64_t max_page_size = 1000;
 
+  // Connections of the PostgreSQL store's pool; 0 = the store's default.
+  // `[postgres] pool_size` in the file, `--pool-size` on serve.
+  int pool_size = 0;
+
   CustomerSchema customer;
 };
 

@@ -10,6 +10,7 @@
 #include <charconv>
 #include <condition_variable>
 #include <csignal>
+#include <ctime>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -46,9 +47,9 @@ class RestinioLogger {
   }
 };
 
-// What a graceful shutdown waits for: requests whose reply is not finished,
-// and connections that have received part of a request that is not complete
-// yet (a body still arriving). Idle keep-alive connections do not count.
+// The work a graceful shutdown waits for: requests whose reply is not
+// finished, and connections that have received part of a request (a body
+// still arriving, say). Idle keep-alive connections do not count.
 class DrainState {
  public:
   void RequestStarted(const asio::ip::tcp::endpoint& client) {
@@ -113,9 +114,10 @@ class DrainState {
 // running server through this pointer; one server per process.
 std::atomic<DrainState*> running_drain_state{nullptr};
 
-// A TCP socket that reports received bytes to the DrainState. RESTinio 0.6
-// offers no other way to learn that a request has begun to arrive; it takes
-// the socket type from the traits and uses only the members below.
+// A TCP socket that reports received bytes to the DrainState, because
+// RESTinio 0.6 offers no other way to learn that a request has begun to
+// arrive. RESTinio takes the socket type from the traits and uses only the
+// members below.
 class TrackedSocket {
  public:
   using executor_type = asio::ip::tcp::socket::executor_type;
@@ -150,9 +152,10 @@ class TrackedSocket {
     socket_.close(std::forward<Args>(args)...);
   }
 
-  // RESTinio's connection outlives its read (the handler holds it), and a
-  // socket with a read pending is never moved, so `this` stays valid. The
-  // handler keeps its executor, the connection's strand.
+  // RESTinio's connection outlives its read, because the handler keeps a
+  // reference to it, and a socket with a read pending is never moved; so
+  // `this` stays valid. The handler keeps its executor, the connection's
+  // strand.
   template <typename Buffers, typename Handler>
   void async_read_some(const Buffers& buffers, Handler&& handler) {
     auto executor = asio::get_associated_executor(handler, socket_.get_executor());
@@ -211,10 +214,10 @@ using RestinioServer = restinio::http_server_t<Traits>;
 using ChunkedBuilder = restinio::response_builder_t<restinio::chunked_output_t>;
 
 // RESTinio 0.6 closes the connection without a response when a body exceeds
-// its own limit (its parser callback fails). Setting that limit above ours
-// lets a body up to 4 times our limit, and at least 8 MiB, be read and
-// answered with a proper 413 JSON error; a larger one is cut off. The bound
-// matters because RESTinio reserves Content-Length bytes up front.
+// its own limit (its parser callback fails). That limit is set above ours,
+// so that a body of up to 4 times our limit, and at least 8 MiB, is read and
+// gets a proper 413 JSON error. A larger body is cut off. The bound matters
+// because RESTinio reserves Content-Length bytes up front.
 std::uint64_t TransportBodyLimit(std::uint64_t max_body_bytes) {
   return std::max<std::uint64_t>(max_body_bytes * 4, 8 * 1024 * 1024);
 }
@@ -227,8 +230,9 @@ std::uint64_t TransportBodyLimit(std::uint64_t max_body_bytes) {
 // more requests ahead than this.
 constexpr std::size_t kMaxPipelinedRequests = 128;
 
-// Writing to a slow client may take long; a streamed response has this long
-// between two pieces and a worker-pool request this long to start its reply.
+// Writing to a slow client may take long. The handle timeout bounds both the
+// time between two pieces of a streamed response and the time a worker-pool
+// request may take to start its reply.
 constexpr auto kReadTimeout = std::chrono::seconds(60);
 constexpr auto kWriteTimeout = std::chrono::seconds(60);
 constexpr auto kHandleTimeout = std::chrono::seconds(60);
@@ -349,7 +353,27 @@ void HttpFront::Execute(const std::shared_ptr<Exchange>& exchange, RoutedRequest
   Reply(exchange, std::move(response));
 }
 
+// Returns the Date header value, formatted once per second per thread.
+std::string DateHeaderValue() {
+  thread_local std::time_t cached_second = 0;
+  thread_local std::string cached_value;
+  const std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    cached_value = restinio::make_date_field_value(now);
+    cached_second = now;
+  }
+  return cached_value;
+}
+
 void HttpFront::Reply(const std::shared_ptr<Exchange>& exchange, Response response) {
+  // A response to HEAD carries no body, whatever the handler returned,
+  // because the client would read the body as the start of the next
+  // response. No route serves HEAD at present, so this is a 405.
+  if (exchange->method == "HEAD") {
+    response.body.clear();
+    response.next_chunk = nullptr;
+  }
+
   if (response.next_chunk) {
     ReplyStreamed(exchange, std::move(response));
     return;
@@ -368,7 +392,7 @@ void HttpFront::Reply(const std::shared_ptr<Exchange>& exchange, Response respon
     if (!has_content_type && status != 204) {
       builder.append_header(restinio::http_field::content_type, "application/json");
     }
-    builder.append_header_date_field();
+    builder.append_header(restinio::http_field::date, DateHeaderValue());
     if (drain_.draining()) builder.connection_close();
     builder.set_body(std::move(response.body));
     builder.done([this, exchange, status, bytes](const asio::error_code& error) {
@@ -392,7 +416,7 @@ void HttpFront::ReplyStreamed(const std::shared_ptr<Exchange>& exchange, Respons
     if (!has_content_type) {
       builder.append_header(restinio::http_field::content_type, "application/json");
     }
-    builder.append_header_date_field();
+    builder.append_header(restinio::http_field::date, DateHeaderValue());
     if (drain_.draining()) builder.connection_close();
 
     auto stream = std::make_shared<Stream>(
@@ -435,9 +459,9 @@ void HttpFront::ContinueStream(const std::shared_ptr<Stream>& stream) {
   try {
     if (!status.ok()) {
       // The status line is out already, so the only way to tell the client
-      // is to break the connection: an exception thrown by an after-write
-      // callback makes RESTinio close it, and the truncated chunked body
-      // shows the client that the response is incomplete.
+      // is to break the connection. An exception thrown by an after-write
+      // callback makes RESTinio close it. The chunked body then lacks its
+      // last chunk, which shows the client that the response is incomplete.
       spdlog::error("{} {}: streamed response aborted after {} bytes: {}",
                     stream->exchange->method, RedactRequestTarget(stream->exchange->target),
                     stream->bytes, status.message());

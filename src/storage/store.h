@@ -118,6 +118,56 @@ struct ImportCounts {
   std::vector<ImportRejection> rejected;  // in batch order within each kind
 };
 
+// ---- copying a whole database (cmfd copy) ----
+
+// The highest id each table has ever handed out, deleted rows included, so
+// that a copy keeps ids from being reused. 0 when the table never had a row.
+struct IdCounters {
+  std::int64_t customers = 0;
+  std::int64_t activities = 0;
+  std::int64_t segment_groups = 0;
+  std::int64_t segments = 0;
+  std::int64_t api_keys = 0;
+};
+
+// Receives every row of a database, with its ids and dates (see
+// Store::ExportAll). A non-ok Status stops the export and is returned by it.
+class CopySink {
+ public:
+  virtual ~CopySink() = default;
+  // `customer.segments` and `customer.activities` are not set; assignments
+  // and activities arrive on their own.
+  virtual Status AddCustomer(const Customer& customer) = 0;
+  virtual Status AddSegmentGroup(const SegmentGroup& group) = 0;
+  virtual Status AddSegment(const Segment& segment) = 0;
+  virtual Status AddAssignment(std::int64_t customer_id, std::int64_t segment_id) = 0;
+  virtual Status AddActivity(const Activity& activity) = 0;
+  virtual Status AddDeletion(const Deletion& deletion) = 0;
+  virtual Status AddApiKey(const ApiKey& key) = 0;
+  virtual Status SetIdCounters(const IdCounters& counters) = 0;
+};
+
+// Rows written by a CopyTarget, per table.
+struct CopyCounts {
+  std::int64_t customers = 0;
+  std::int64_t segment_groups = 0;
+  std::int64_t segments = 0;
+  std::int64_t assignments = 0;
+  std::int64_t activities = 0;
+  std::int64_t deletions = 0;
+  std::int64_t api_keys = 0;
+};
+
+// Writes the rows it receives into an empty database, keeping their ids and
+// dates, all in one transaction that Commit() ends. Destroying it without a
+// successful Commit() rolls everything back.
+class CopyTarget : public CopySink {
+ public:
+  // Commits, after moving every id counter past both the copied ids and the
+  // counters received, so that new rows never reuse a copied or deleted id.
+  virtual Result<CopyCounts> Commit() = 0;
+};
+
 // What the store needs to know about the installation.
 struct StoreOptions {
   CustomerSchema customer;
@@ -253,6 +303,18 @@ class Store {
   // single-record methods, one transaction per row: correct, but slow, and a
   // database error can leave the rows before it written.
   virtual Result<ImportCounts> Import(ImportBatch& batch);
+
+  // ---- copying a whole database ----
+  // Calls `sink` for every stored row, from one snapshot: customers, segment
+  // groups, segments, assignments, activities, deletions, API keys (each
+  // table ordered by id; deletions in the order recorded), then the id
+  // counters. Extra customer fields are read through the configured fields,
+  // so values of fields missing from the configuration are not exported.
+  virtual Status ExportAll(CopySink& sink) = 0;
+
+  // Starts writing a copy into this database. Conflict when it holds any
+  // customer, activity, deletion, segment group, segment or API key.
+  virtual Result<std::unique_ptr<CopyTarget>> BeginCopy() = 0;
 };
 
 // Opens (and creates or migrates) the database named by `database`: a file

@@ -481,7 +481,7 @@ class ActivityList(h.ServerCase):
         self.assertEqual([row["id"] for row in rows], [mine["id"]])
 
     def test_customer_filter_string_form(self):
-        for value in ("-1", "abc", "1.5"):
+        for value in ("-1", "abc", "1.5", "99999999999999999999"):
             with self.subTest(value=value):
                 reply = self.get("/activities", query={"customerId": value})
                 self.assert_error(reply, 400, contains=["customerId", value])

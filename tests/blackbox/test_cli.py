@@ -8,6 +8,7 @@ import socket
 import subprocess
 import time
 import unittest
+import urllib.parse
 
 import cmfd_harness as h
 
@@ -186,6 +187,39 @@ class StartUp(h.BackendCase):
         server, _ = self.new_server()
         expected = server.database.pg_name or server.database.url
         self.assertIn(expected, server.log())
+
+    def password_url(self, database, port=None):
+        """Return the PostgreSQL URL of `database` with a password that trust auth ignores."""
+        parts = urllib.parse.urlsplit(database.url)
+        netloc = f"{parts.username}:pw-{self.secret}@{parts.hostname}:{port or parts.port}"
+        return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+    def test_database_password_not_logged(self):
+        if self.backend != "postgres":
+            self.skipTest("only a PostgreSQL URL carries a password")
+        self.secret = h.uid()
+        db = h.Database(self.backend)
+        self.addCleanup(db.drop)
+        db.url = self.password_url(db)
+        server, keys = self.new_server(database=db, keys=[("k", False)])
+        h.Client(server.port, key=keys["k"]).request("GET", "/customers")
+        self.assertEqual(server.stop(), 0)
+        self.assertNotIn(self.secret, server.log())
+
+    def test_password_not_in_connect_error(self):
+        if self.backend != "postgres":
+            self.skipTest("only a PostgreSQL URL carries a password")
+        self.secret = h.uid()
+        db = h.Database(self.backend)
+        self.addCleanup(db.drop)
+        url = self.password_url(db, port=h.free_port())
+        proc = h.run_cli(["serve", "--database", url, "--listen",
+                          f"127.0.0.1:{h.free_port()}"], timeout=60)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertNotIn(self.secret, proc.stdout + proc.stderr)
+        proc = h.run_cli(["apikey", "list", "--database", url], timeout=60)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertNotIn(self.secret, proc.stdout + proc.stderr)
 
     def test_threads_option(self):
         server, keys = self.new_server(extra_args=["--threads", "1"], keys=[("k", False)])

@@ -108,7 +108,7 @@ class CustomFields(ConfiguredCase):
         self.assert_error(self.create(loyaltyTier=1), 400, contains=["loyaltyTier"])
 
     def test_int_rejects(self):
-        for value in ("12", 1.5, True, "abc"):
+        for value in ("12", 1.5, True, "abc", 9223372036854775808, -9223372036854775809):
             with self.subTest(value=value):
                 self.assert_error(self.create(points=value), 400, contains=["points"])
 
@@ -246,6 +246,10 @@ class UniqueField(ConfiguredCase):
         self.assertEqual(reply.data, [])
         self.assertEqual(reply.body["totalPages"], 0)
 
+    def test_filter_invalid_utf8(self):
+        reply = self.get("/customers?customerNumber=%FF%FE")
+        self.assertLess(reply.status, 500, reply)
+
     def test_filter_exact_case(self):
         number = "cn-lower-" + h.uid()
         self.new(customerNumber=number)
@@ -338,6 +342,35 @@ class DuplicateCheck(ConfiguredCase):
     def test_null_emails_no_conflict(self):
         self.expect(self.post("/customers", {"firstname": "A", "lastname": "B"}), 201)
         self.expect(self.post("/customers", {"firstname": "A", "lastname": "B"}), 201)
+
+
+class DuplicateCheckOnNames(h.ServerCase):
+    config_text = '[customer]\nduplicate_check = ["firstname", "lastname"]\n'
+
+    def test_all_fields_equal_conflicts(self):
+        last = "Lee-" + h.uid()
+        first = self.new_customer(firstname="Ann", lastname=last)
+        reply = self.post("/customers", {"firstname": "ann", "lastname": last.upper()})
+        self.assert_error(reply, 409, contains=[str(first["id"])])
+
+    def test_one_field_differs(self):
+        last = "Lee-" + h.uid()
+        self.new_customer(firstname="Ann", lastname=last)
+        self.expect(self.post("/customers", {"firstname": "Bob", "lastname": last}), 201)
+
+    def test_update_into_duplicate(self):
+        last = "Lee-" + h.uid()
+        first = self.new_customer(firstname="Ann", lastname=last)
+        other = self.new_customer(firstname="Bob", lastname=last)
+        reply = self.patch(f"/customers/{other['id']}", {"firstname": "ANN"})
+        self.assert_error(reply, 409, contains=[str(first["id"])])
+
+    def test_email_not_checked(self):
+        email = unique_email()
+        self.new_customer(email=email, firstname="A", lastname="x" + h.uid())
+        reply = self.post("/customers", {"email": email, "firstname": "B",
+                                         "lastname": "y" + h.uid()})
+        self.expect(reply, 201)
 
 
 class Limits(ConfiguredCase):

@@ -46,6 +46,8 @@ class Routing(h.ServerCase):
             ("GET", "/segments-of-customers", {"POST", "PUT"}),
             ("DELETE", "/segments-of-customers", {"POST", "PUT"}),
             ("POST", "/health", {"GET"}),
+            ("OPTIONS", "/customers", {"GET", "POST", "PUT"}),
+            ("OPTIONS", "/customers/1", {"GET", "POST", "PUT", "PATCH", "DELETE"}),
         ]
         for method, path, allowed in cases:
             with self.subTest(method=method, path=path):
@@ -96,7 +98,9 @@ class OddInput(h.ServerCase):
         paths = ["/customers/%FF", "/customers/%ZZ", "/customers/%00", "/customers?page=%ZZ",
                  "/customers?email=%00", "/customers?email=%FF%FE", "/customers?" + "x=1&" * 2000,
                  "/customers/" + "9" * 5000, "/" + "a/" * 200, "/customers?segments=,,,",
-                 "/customers?segments=1,,2", "/activities?type=,", "/customers?%=1&=2&&"]
+                 "/customers?segments=1,,2", "/activities?type=,", "/customers?%=1&=2&&",
+                 "/activities?type=%FF%FE", "/activities?type=a%00b", "/customers?email=a%00b",
+                 "/deletions?entityType=%FF"]
         for path in paths:
             with self.subTest(path=path[:60]):
                 reply = self.get(path)
@@ -132,6 +136,30 @@ class OddInput(h.ServerCase):
                 reply = self.request("POST", path, raw_body=raw.encode())
                 self.assertLess(reply.status, 500, reply)
         self.expect(self.get("/health"), 200)
+
+    def test_nul_character_kept_or_rejected(self):
+        """A string with U+0000 is either stored exactly or rejected, never cut short."""
+        cid = self.new_customer()["id"]
+        group = self.new_group()
+        cases = [
+            ("/customers", {"firstname": "a\u0000b", "city": "c\u0000"}, "/customers",
+             ["firstname", "city"]),
+            ("/activities", {"customerId": cid, "type": "t\u0000x", "a_id": "q\u0000r"},
+             "/activities", ["type", "a_id"]),
+            ("/segment-groups", {"name": "g\u0000h", "reference": "r\u0000"},
+             "/segment-groups", ["name", "reference"]),
+            ("/segments", {"name": "s\u0000t", "group": group["id"]}, "/segments", ["name"]),
+        ]
+        for path, body, item_path, keys in cases:
+            with self.subTest(path=path):
+                reply = self.post(path, body)
+                self.assertIn(reply.status, (200, 201, 400), reply)
+                if reply.status == 400:
+                    continue
+                created = reply.data if "data" in reply.body else reply.body
+                stored = self.expect(self.get(f"{item_path}/{created['id']}"), 200).data
+                for key in keys:
+                    self.assertEqual(ascii(stored[key]), ascii(body[key]), key)
 
     def test_odd_headers(self):
         cases = [{"X-API-Key": "x" * 8000}, {"X-API-Key": self.key + " "},

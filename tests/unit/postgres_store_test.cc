@@ -32,7 +32,10 @@ namespace {
 // A raw libpq connection for setting up and inspecting the database.
 class RawConnection {
  public:
-  explicit RawConnection(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {}
+  explicit RawConnection(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {
+    // NOTICEs such as "drop cascades to ..." would only clutter the test log.
+    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+  }
   ~RawConnection() { PQfinish(conn_); }
   bool ok() const { return PQstatus(conn_) == CONNECTION_OK; }
   std::string error() const { return PQerrorMessage(conn_); }

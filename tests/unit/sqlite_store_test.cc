@@ -1298,6 +1298,67 @@ TEST_F(SqliteStoreTest, ListSegmentsByGroup) {
   EXPECT_EQ(info->total_rows, 5);
 }
 
+// ---- bulk import ----
+
+TEST_F(SqliteStoreTest, ImportWritesBatchAndRejectsBadRows) {
+  Open(ExtraFieldOptions());
+  Result<SegmentGroup> group = store().CreateSegmentGroup(GroupPatch("g"));
+  Result<Segment> segment = store().CreateSegment(SegmentPatchFor(group->id, "s"));
+  ASSERT_TRUE(segment.ok());
+
+  ImportBatch batch;
+  Customer first = MakeCustomer();
+  first.extra = {"\"100\"", std::nullopt};
+  Customer clash = first;  // same customerNumber: rejected
+  Customer second = MakeCustomer();
+  second.extra = {"\"101\"", std::nullopt};
+  batch.customers = {first, clash, second};
+  // Customers of the batch get ids 1 and 2 (the clash takes none).
+  Activity activity = MakeActivity(1, "order", 10);
+  activity.a_id = "ext";
+  Activity again = activity;  // same a_id: updates the first
+  again.activity_date = 20;
+  batch.activities = {activity, MakeActivity(999, "order", 10), again};
+  batch.assignments = {{2, {segment->id}, {}}, {1, {segment->id, 4242}, {}}};
+
+  clock_.Advance(3);
+  Result<ImportCounts> counts = store().Import(batch);
+  ASSERT_TRUE(counts.ok()) << counts.status().message();
+  EXPECT_EQ(counts->customers_created, 2);
+  EXPECT_EQ(counts->activities_created, 1);
+  EXPECT_EQ(counts->activities_updated, 1);
+  EXPECT_EQ(counts->assignments_applied, 1);
+  ASSERT_EQ(counts->rejected.size(), 3u);
+  EXPECT_EQ(counts->rejected[0].kind, ImportRejection::Kind::kCustomer);
+  EXPECT_EQ(counts->rejected[0].index, 1u);
+  EXPECT_EQ(counts->rejected[0].status.code(), Code::kConflict);
+  EXPECT_EQ(counts->rejected[1].kind, ImportRejection::Kind::kActivity);
+  EXPECT_EQ(counts->rejected[1].index, 1u);
+  EXPECT_EQ(counts->rejected[1].status.message(), "customer with ID 999 was not found");
+  EXPECT_EQ(counts->rejected[2].kind, ImportRejection::Kind::kAssignment);
+  EXPECT_EQ(counts->rejected[2].index, 1u);
+  EXPECT_EQ(counts->rejected[2].status.message(), "unknown segment ID: 4242");
+
+  // Ids and dates are written back into the batch, for written rows only.
+  EXPECT_EQ(batch.customers[0].id, 1);
+  EXPECT_EQ(batch.customers[0].creation_date, kStart + 3);
+  EXPECT_EQ(batch.customers[0].id_encoded.size(), 32u);
+  EXPECT_EQ(batch.customers[1].id, 0);
+  EXPECT_EQ(batch.customers[2].id, 2);
+  EXPECT_EQ(batch.activities[0].id, 1);
+  EXPECT_EQ(batch.activities[2].id, 1);
+  EXPECT_EQ(batch.activities[1].id, 0);
+
+  Result<Customer> loaded = store().GetCustomer(2, true);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->segments, (std::vector<std::int64_t>{segment->id}));
+  Result<Customer> untouched = store().GetCustomer(1, true);
+  ASSERT_TRUE(untouched.ok());
+  EXPECT_TRUE(untouched->segments.empty());
+  ASSERT_EQ(untouched->activities->size(), 1u);
+  EXPECT_EQ((*untouched->activities)[0].activity_date, 20);
+}
+
 // ---- API keys ----
 
 TEST_F(SqliteStoreTest, ApiKeysCreateListRevoke) {

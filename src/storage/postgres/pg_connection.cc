@@ -13,10 +13,13 @@ namespace {
 std::string OneLine(const char* text) {
   std::string line = text ? text : "";
   while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
-  for (char& c : line) {
-    if (c == '\n') c = ' ';
+  std::string joined;
+  for (char c : line) {
+    if (c == '\n' || c == '\t') c = ' ';
+    if (c == ' ' && !joined.empty() && joined.back() == ' ') continue;
+    joined += c;
   }
-  return line;
+  return joined;
 }
 
 }  // namespace

@@ -58,7 +58,7 @@ Status PgStore::Initialize() {
   status = MigratePostgresSchema(*lease.value());
   if (!status.ok()) return status;
 
-  spdlog::info("PostgreSQL store ready: schema version {}, pool of {} connections",
+  spdlog::debug("PostgreSQL store ready: schema version {}, pool of {} connections",
                kPostgresSchemaVersion, pool_.size());
   return Status::Ok();
 }

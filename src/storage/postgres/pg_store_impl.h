@@ -92,6 +92,12 @@ class PgStore final : public Store {
   Status RevokeApiKey(const std::string& name) override;
   Result<std::optional<ApiKey>> FindApiKey(const std::string& hash) override;
 
+  Status ExportAll(CopySink& sink) override;
+  Result<std::unique_ptr<CopyTarget>> BeginCopy() override;
+
+  const StoreOptions& options() const { return options_; }
+  const std::vector<std::size_t>& unique_fields() const { return unique_fields_; }
+
  private:
   // One resolved field of the configured duplicate check.
   struct DuplicateField {

@@ -29,7 +29,7 @@ const std::string& TimestampSql() {
       " (SELECT min(objid::bigint) + " + std::to_string(kWriteClockOffset) +
       " FROM pg_locks WHERE locktype = 'advisory' AND classid = " +
       std::to_string(kWriteClockLock) +
-      " AND objsubid = 2 AND false"
+      " AND objsubid = 2"
       " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())))"
       " - 1";
   return sql;

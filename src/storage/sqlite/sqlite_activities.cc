@@ -76,36 +76,40 @@ Status LoadActivity(SqliteDb& db, std::int64_t id, Activity& activity, bool& fou
 
 }  // namespace
 
+// The single writer makes the look-up and the insert one atomic step; the
+// unique index on (customer_id, type, a_id) backs it up.
+Status SqliteStore::StoreActivity(WriteTransaction& txn, Activity& activity, bool& created) {
+  Result<bool> exists = CustomerExists(txn.db, activity.customer_id);
+  if (!exists.ok()) return exists.status();
+  if (!exists.value()) return UnknownCustomerStatus(activity.customer_id);
+
+  activity.modification_date = txn.now;
+  if (activity.a_id) {
+    Result<std::int64_t> existing = FindByExternalId(txn.db, activity, 0);
+    if (!existing.ok()) return existing.status();
+    if (existing.value() != 0) {
+      Activity stored;
+      bool found = false;
+      CMFD_SQLITE_TRY(LoadActivity(txn.db, existing.value(), stored, found));
+      activity.id = stored.id;
+      activity.creation_date = stored.creation_date;
+      created = false;
+      return WriteActivity(txn.db, kUpdateActivity, activity, activity.id);
+    }
+  }
+
+  activity.creation_date = txn.now;
+  CMFD_SQLITE_TRY(WriteActivity(txn.db, kInsertActivity, activity, activity.creation_date));
+  activity.id = txn.db.LastInsertId();
+  created = true;
+  return Status::Ok();
+}
+
 Result<std::pair<Activity, bool>> SqliteStore::CreateActivity(const Activity& input) {
   Activity activity = input;
   bool created = false;
-  // The single writer makes the look-up and the insert one atomic step; the
-  // unique index on (customer_id, type, a_id) backs it up.
   Status status = RunWrite([&](WriteTransaction& txn) -> Status {
-    Result<bool> exists = CustomerExists(txn.db, activity.customer_id);
-    if (!exists.ok()) return exists.status();
-    if (!exists.value()) return UnknownCustomerStatus(activity.customer_id);
-
-    activity.modification_date = txn.now;
-    if (activity.a_id) {
-      Result<std::int64_t> existing = FindByExternalId(txn.db, activity, 0);
-      if (!existing.ok()) return existing.status();
-      if (existing.value() != 0) {
-        Activity stored;
-        bool found = false;
-        CMFD_SQLITE_TRY(LoadActivity(txn.db, existing.value(), stored, found));
-        activity.id = stored.id;
-        activity.creation_date = stored.creation_date;
-        created = false;
-        return WriteActivity(txn.db, kUpdateActivity, activity, activity.id);
-      }
-    }
-
-    activity.creation_date = txn.now;
-    CMFD_SQLITE_TRY(WriteActivity(txn.db, kInsertActivity, activity, activity.creation_date));
-    activity.id = txn.db.LastInsertId();
-    created = true;
-    return Status::Ok();
+    return StoreActivity(txn, activity, created);
   });
   if (!status.ok()) return status;
   return std::make_pair(std::move(activity), created);

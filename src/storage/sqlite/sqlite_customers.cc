@@ -266,30 +266,32 @@ Status SqliteStore::LoadCustomer(SqliteDb& db, std::int64_t id, Customer& custom
   return ReadCustomerRow(stmt.value(), options_.customer.fields, customer);
 }
 
-Result<Customer> SqliteStore::CreateCustomer(const Customer& input) {
-  Customer customer = input;
+Status SqliteStore::InsertCustomer(WriteTransaction& txn, Customer& customer) {
   customer.id = 0;
   customer.segments.clear();
   customer.activities.reset();
   CMFD_SQLITE_TRY(NormalizeExtra(options_.customer.fields, customer));
   if (customer.id_encoded.empty()) customer.id_encoded = NewIdEncoded();
-  std::string extra = EncodeExtraFields(options_.customer.fields, customer.extra);
+  CMFD_SQLITE_TRY(CheckCustomerRules(txn.db, customer));
 
-  Status status = RunWrite([&](WriteTransaction& txn) -> Status {
-    CMFD_SQLITE_TRY(CheckCustomerRules(txn.db, customer));
+  customer.modification_date = txn.now;
+  customer.creation_date = txn.now;
+  Result<SqliteStatement> insert = txn.db.Prepare(kInsertCustomer);
+  if (!insert.ok()) return insert.status();
+  BindCustomerValues(insert.value(), customer,
+                     EncodeExtraFields(options_.customer.fields, customer.extra));
+  insert->BindInt(16, customer.modification_date);
+  insert->BindInt(17, customer.creation_date);
+  CMFD_SQLITE_TRY(insert->Run());
+  customer.id = txn.db.LastInsertId();
 
-    customer.modification_date = txn.now;
-    customer.creation_date = txn.now;
-    Result<SqliteStatement> insert = txn.db.Prepare(kInsertCustomer);
-    if (!insert.ok()) return insert.status();
-    BindCustomerValues(insert.value(), customer, extra);
-    insert->BindInt(16, customer.modification_date);
-    insert->BindInt(17, customer.creation_date);
-    CMFD_SQLITE_TRY(insert->Run());
-    customer.id = txn.db.LastInsertId();
+  return StoreUniqueValues(txn.db, customer, /*replace=*/false);
+}
 
-    return StoreUniqueValues(txn.db, customer, /*replace=*/false);
-  });
+Result<Customer> SqliteStore::CreateCustomer(const Customer& input) {
+  Customer customer = input;
+  Status status = RunWrite(
+      [&](WriteTransaction& txn) -> Status { return InsertCustomer(txn, customer); });
   if (!status.ok()) return status;
   return customer;
 }
@@ -486,88 +488,95 @@ Result<ListInfo> SqliteStore::ListCustomers(const CustomerQuery& query,
   return info;
 }
 
+Status SqliteStore::ChangeSegmentsOf(WriteTransaction& txn, std::int64_t customer_id,
+                                     const std::vector<std::int64_t>& add,
+                                     const std::vector<std::int64_t>& remove,
+                                     std::vector<std::int64_t>& result) {
+  Result<bool> exists = CustomerExists(txn.db, customer_id);
+  if (!exists.ok()) return exists.status();
+  if (!exists.value()) return NotFoundStatus("Customer", customer_id);
+
+  // Every unknown id is reported, each once and in the order sent, before
+  // anything changes.
+  std::vector<std::int64_t> unknown;
+  std::set<std::int64_t> checked;
+  for (const std::vector<std::int64_t>* list : {&add, &remove}) {
+    for (std::int64_t segment_id : *list) {
+      if (!checked.insert(segment_id).second) continue;
+      Result<SqliteStatement> stmt = txn.db.Prepare("SELECT 1 FROM segments WHERE id = ?1");
+      if (!stmt.ok()) return stmt.status();
+      stmt->BindInt(1, segment_id);
+      Result<bool> found = stmt->Step();
+      if (!found.ok()) return found.status();
+      if (!found.value()) unknown.push_back(segment_id);
+    }
+  }
+  if (!unknown.empty()) {
+    std::string message = unknown.size() == 1 ? "unknown segment ID: " : "unknown segment IDs: ";
+    for (std::size_t i = 0; i < unknown.size(); ++i) {
+      if (i > 0) message += ", ";
+      message += std::to_string(unknown[i]);
+    }
+    return Status::Invalid(std::move(message));
+  }
+
+  // The resulting set: adds first, then removes, so an id in both lists
+  // ends up removed. Only the difference is written.
+  Result<SqliteStatement> current =
+      txn.db.Prepare("SELECT segment_id FROM customer_segments WHERE customer_id = ?1");
+  if (!current.ok()) return current.status();
+  current->BindInt(1, customer_id);
+  std::set<std::int64_t> before;
+  while (true) {
+    Result<bool> has_row = current->Step();
+    if (!has_row.ok()) return has_row.status();
+    if (!has_row.value()) break;
+    before.insert(current->ColumnInt(0));
+  }
+  current = SqliteStatement();
+
+  std::set<std::int64_t> after = before;
+  after.insert(add.begin(), add.end());
+  for (std::int64_t segment_id : remove) after.erase(segment_id);
+
+  for (std::int64_t segment_id : after) {
+    if (before.count(segment_id) != 0) continue;
+    Result<SqliteStatement> insert = txn.db.Prepare(
+        "INSERT INTO customer_segments (customer_id, segment_id) VALUES (?1, ?2)");
+    if (!insert.ok()) return insert.status();
+    insert->BindInt(1, customer_id);
+    insert->BindInt(2, segment_id);
+    CMFD_SQLITE_TRY(insert->Run());
+  }
+  for (std::int64_t segment_id : before) {
+    if (after.count(segment_id) != 0) continue;
+    Result<SqliteStatement> erase = txn.db.Prepare(
+        "DELETE FROM customer_segments WHERE customer_id = ?1 AND segment_id = ?2");
+    if (!erase.ok()) return erase.status();
+    erase->BindInt(1, customer_id);
+    erase->BindInt(2, segment_id);
+    CMFD_SQLITE_TRY(erase->Run());
+  }
+
+  if (after != before) {
+    Result<SqliteStatement> touch =
+        txn.db.Prepare("UPDATE customers SET modification_date = ?1 WHERE id = ?2");
+    if (!touch.ok()) return touch.status();
+    touch->BindInt(1, txn.now);
+    touch->BindInt(2, customer_id);
+    CMFD_SQLITE_TRY(touch->Run());
+  }
+
+  result.assign(after.begin(), after.end());
+  return Status::Ok();
+}
+
 Result<std::vector<std::int64_t>> SqliteStore::ChangeCustomerSegments(
     std::int64_t customer_id, const std::vector<std::int64_t>& add,
     const std::vector<std::int64_t>& remove) {
   std::vector<std::int64_t> result;
   Status status = RunWrite([&](WriteTransaction& txn) -> Status {
-    Result<bool> exists = CustomerExists(txn.db, customer_id);
-    if (!exists.ok()) return exists.status();
-    if (!exists.value()) return NotFoundStatus("Customer", customer_id);
-
-    // Every unknown id is reported, each once and in the order sent, before
-    // anything changes.
-    std::vector<std::int64_t> unknown;
-    std::set<std::int64_t> checked;
-    for (const std::vector<std::int64_t>* list : {&add, &remove}) {
-      for (std::int64_t segment_id : *list) {
-        if (!checked.insert(segment_id).second) continue;
-        Result<SqliteStatement> stmt = txn.db.Prepare("SELECT 1 FROM segments WHERE id = ?1");
-        if (!stmt.ok()) return stmt.status();
-        stmt->BindInt(1, segment_id);
-        Result<bool> found = stmt->Step();
-        if (!found.ok()) return found.status();
-        if (!found.value()) unknown.push_back(segment_id);
-      }
-    }
-    if (!unknown.empty()) {
-      std::string message = unknown.size() == 1 ? "unknown segment ID: " : "unknown segment IDs: ";
-      for (std::size_t i = 0; i < unknown.size(); ++i) {
-        if (i > 0) message += ", ";
-        message += std::to_string(unknown[i]);
-      }
-      return Status::Invalid(std::move(message));
-    }
-
-    // The resulting set: adds first, then removes, so an id in both lists
-    // ends up removed. Only the difference is written.
-    Result<SqliteStatement> current =
-        txn.db.Prepare("SELECT segment_id FROM customer_segments WHERE customer_id = ?1");
-    if (!current.ok()) return current.status();
-    current->BindInt(1, customer_id);
-    std::set<std::int64_t> before;
-    while (true) {
-      Result<bool> has_row = current->Step();
-      if (!has_row.ok()) return has_row.status();
-      if (!has_row.value()) break;
-      before.insert(current->ColumnInt(0));
-    }
-    current = SqliteStatement();
-
-    std::set<std::int64_t> after = before;
-    after.insert(add.begin(), add.end());
-    for (std::int64_t segment_id : remove) after.erase(segment_id);
-
-    for (std::int64_t segment_id : after) {
-      if (before.count(segment_id) != 0) continue;
-      Result<SqliteStatement> insert = txn.db.Prepare(
-          "INSERT INTO customer_segments (customer_id, segment_id) VALUES (?1, ?2)");
-      if (!insert.ok()) return insert.status();
-      insert->BindInt(1, customer_id);
-      insert->BindInt(2, segment_id);
-      CMFD_SQLITE_TRY(insert->Run());
-    }
-    for (std::int64_t segment_id : before) {
-      if (after.count(segment_id) != 0) continue;
-      Result<SqliteStatement> erase = txn.db.Prepare(
-          "DELETE FROM customer_segments WHERE customer_id = ?1 AND segment_id = ?2");
-      if (!erase.ok()) return erase.status();
-      erase->BindInt(1, customer_id);
-      erase->BindInt(2, segment_id);
-      CMFD_SQLITE_TRY(erase->Run());
-    }
-
-    if (after != before) {
-      Result<SqliteStatement> touch =
-          txn.db.Prepare("UPDATE customers SET modification_date = ?1 WHERE id = ?2");
-      if (!touch.ok()) return touch.status();
-      touch->BindInt(1, txn.now);
-      touch->BindInt(2, customer_id);
-      CMFD_SQLITE_TRY(touch->Run());
-    }
-
-    result.assign(after.begin(), after.end());
-    return Status::Ok();
+    return ChangeSegmentsOf(txn, customer_id, add, remove, result);
   });
   if (!status.ok()) return status;
   return result;

@@ -83,6 +83,13 @@ class SqliteStore final : public Store {
   Status RevokeApiKey(const std::string& name) override;
   Result<std::optional<ApiKey>> FindApiKey(const std::string& hash) override;
 
+  // One write transaction for the whole batch (sqlite_import.cc).
+  Result<ImportCounts> Import(ImportBatch& batch) override;
+
+  // ---- copying a whole database (sqlite_copy.cc) ----
+  Status ExportAll(CopySink& sink) override;
+  Result<std::unique_ptr<CopyTarget>> BeginCopy() override;
+
  private:
   // A reader connection lent from the pool to one read. Returns the
   // connection on destruction, rolling back a transaction left open by an
@@ -134,6 +141,17 @@ class SqliteStore final : public Store {
   Status RunWrite(const WriteBody& body);
   // As RunWrite, for a caller that already holds write_mutex_.
   Status RunWriteLocked(const WriteBody& body);
+
+  // ---- write bodies, shared by the single-record methods and Import ----
+  // Each does the work of its public method inside `txn`. A body that fails
+  // may have written part of its rows, so the caller rolls back the
+  // transaction or a savepoint taken before it.
+  Status InsertCustomer(WriteTransaction& txn, Customer& customer);
+  Status StoreActivity(WriteTransaction& txn, Activity& activity, bool& created);
+  Status ChangeSegmentsOf(WriteTransaction& txn, std::int64_t customer_id,
+                          const std::vector<std::int64_t>& add,
+                          const std::vector<std::int64_t>& remove,
+                          std::vector<std::int64_t>& result);
 
   // ---- customers (sqlite_customers.cc) ----
   Status ResolveCustomerSchema();
