@@ -18,6 +18,9 @@
 #   --smoke                    tiny data, 1 run of 1 s per scenario; fails unless
 #                              every scenario gets only 2xx responses
 #   --keep                     keep the run's database and server logs
+#   --nice N                   nice value of the server and wrk; negative (root
+#                              only) favours them on a machine shared with
+#                              other work (default 0)
 #   --no-build                 use the binaries already in the build folder
 #
 # Environment:
@@ -38,7 +41,7 @@ for arg in "$@"; do
   case "$arg" in
     --no-build) build=false ;;
     -h|--help)
-      sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'
+      awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
       exit 0
       ;;
     *) driver_args+=("$arg") ;;

@@ -80,7 +80,10 @@ start_cluster() {
   # in a crash does not matter. -w waits until the server accepts connections.
   local options="-c listen_addresses=127.0.0.1 -c port=$port"
   options+=" -c unix_socket_directories=$dir -c fsync=off -c synchronous_commit=off"
-  options+=" -c full_page_writes=off ${PG_CLUSTER_OPTIONS:-}"
+  options+=" -c full_page_writes=off"
+  # Tests run several cmfd processes at once, each with a pool of up to 16
+  # connections (more than the default limit of 100 allows in the worst case).
+  options+=" -c max_connections=300 ${PG_CLUSTER_OPTIONS:-}"
   "${run_as[@]}" "$pg_bin/pg_ctl" --pgdata="$dir/data" --log="$dir/server.log" \
     --options="$options" --wait --timeout=60 start >/dev/null || {
     cat "$dir/server.log" >&2
@@ -92,6 +95,11 @@ start_cluster() {
 
 stop_cluster() {
   local pid_file="$dir/data/postmaster.pid"
+  # Only a folder that `start` made is deleted, never one given by mistake.
+  if [[ ! -e "$dir/initdb.log" ]]; then
+    echo "pg-cluster.sh: $dir has no initdb.log, so 'start' did not create it; not deleting it" >&2
+    exit 1
+  fi
   if [[ ! -f "$pid_file" ]]; then
     # Nothing runs there; still remove what a failed start left behind.
     rm -rf "$dir"

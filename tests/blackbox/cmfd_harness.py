@@ -642,9 +642,9 @@ def find_raw_value(raw_text, key):
     if not m:
         return None
     i = m.end()
-    opening = raw_text[i]
-    if opening not in "{[":
+    if raw_text[i] not in "{[":
         return None
+
     depth = 0
     in_string = False
     escaped = False

@@ -14,7 +14,7 @@ MAX_CUSTOMERS = 400      # per writer; creates turn into updates beyond this
 MAX_ACTIVITIES = 400     # per writer
 # The mirror pages through every delta with this size. Offset paging can skip a row when a
 # row on an earlier page is deleted between two page reads, which the contract does not rule
-# out, so deltas are kept to one page in practice: a round sees far fewer changes than this.
+# out. So deltas stay within one page in practice, because a round gets far fewer changes.
 PAGE_SIZE = 1000
 
 

@@ -359,10 +359,33 @@ TEST_F(PostgresStoreTest, AllCustomerFieldsRoundTrip) {
   EXPECT_EQ(loaded->gender, "female");
 }
 
+TEST_F(PostgresStoreTest, NulCharacterIsRejectedNotCut) {
+  // PostgreSQL text cannot hold U+0000; storing "a" for "a\0b" would change the data.
+  Customer input = MakeCustomer();
+  input.firstname = std::string("a\0b", 3);
+  Result<Customer> created = store().CreateCustomer(input);
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.status().code(), Code::kInvalid);
+  EXPECT_EQ(created.status().message(),
+            "firstname: invalid value, contains the character U+0000, which the PostgreSQL "
+            "database cannot store");
+
+  Result<Customer> customer = store().CreateCustomer(MakeCustomer());
+  ASSERT_TRUE(customer.ok());
+  Activity activity = MakeActivity(customer->id, std::string("t\0", 2), 1);
+  EXPECT_EQ(store().CreateActivity(activity).status().code(), Code::kInvalid);
+  EXPECT_EQ(store().CreateSegmentGroup(GroupPatch(std::string("g\0", 2))).status().code(),
+            Code::kInvalid);
+  RawConnection raw(db_url_);
+  EXPECT_EQ(raw.QueryInt("SELECT count(*) FROM activities"), 0);
+  EXPECT_EQ(raw.QueryInt("SELECT count(*) FROM segment_groups"), 0);
+}
+
 TEST_F(PostgresStoreTest, IdsAreNeverReusedAfterDelete) {
   Result<Customer> first = store().CreateCustomer(MakeCustomer());
   Result<Customer> second = store().CreateCustomer(MakeCustomer());
-  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(second.ok());
   ASSERT_TRUE(store().DeleteCustomer(second->id).ok());
   Open();
   Result<Customer> third = store().CreateCustomer(MakeCustomer());
@@ -420,7 +443,8 @@ TEST_F(PostgresStoreTest, DeleteCustomerRecordsItAndItsActivities) {
   Result<std::pair<Activity, bool>> a1 = store().CreateActivity(MakeActivity(customer->id, "buy", 5));
   Result<std::pair<Activity, bool>> a2 =
       store().CreateActivity(MakeActivity(customer->id, "visit", 6));
-  ASSERT_TRUE(a1.ok() && a2.ok());
+  ASSERT_TRUE(a1.ok());
+  ASSERT_TRUE(a2.ok());
   Result<SegmentGroup> group = store().CreateSegmentGroup(GroupPatch("g"));
   Result<Segment> segment = store().CreateSegment(SegmentPatchFor(group->id, "s"));
   ASSERT_TRUE(store().ChangeCustomerSegments(customer->id, {segment->id}, {}).ok());
@@ -589,7 +613,10 @@ TEST_F(PostgresStoreTest, ChangeCustomerSegmentsRules) {
   Result<Segment> s1 = store().CreateSegment(SegmentPatchFor(group->id, "s1"));
   Result<Segment> s2 = store().CreateSegment(SegmentPatchFor(group->id, "s2"));
   Result<Segment> s3 = store().CreateSegment(SegmentPatchFor(group->id, "s3"));
-  ASSERT_TRUE(customer.ok() && s1.ok() && s2.ok() && s3.ok());
+  ASSERT_TRUE(customer.ok());
+  ASSERT_TRUE(s1.ok());
+  ASSERT_TRUE(s2.ok());
+  ASSERT_TRUE(s3.ok());
 
   Result<std::vector<std::int64_t>> unknown_customer = store().ChangeCustomerSegments(99, {}, {});
   EXPECT_EQ(unknown_customer.status().code(), Code::kNotFound);

@@ -49,6 +49,14 @@ constexpr const char* kUpdateActivity =
 
 constexpr const char* kExternalIdIndex = "activities_a_id";
 
+Status CheckActivityText(const Activity& activity) {
+  Status status;
+  RejectNul("type", activity.type, status);
+  RejectNul("implementationClass", activity.implementation_class, status);
+  RejectNul("a_id", activity.a_id, status);
+  return status;
+}
+
 // Checks that customer `id` exists and keeps it from being deleted until
 // this transaction ends (a key-share lock, as a foreign key check takes).
 Status LockCustomerKey(WriteTx& tx, std::int64_t id) {
@@ -64,6 +72,7 @@ Status LockCustomerKey(WriteTx& tx, std::int64_t id) {
 Result<std::pair<Activity, bool>> PgStore::CreateActivity(const Activity& input) {
   Activity activity = input;
   bool created = false;
+  CMFD_PG_TRY(CheckActivityText(activity));
   Status status = runner_.Write("activity create", [&](WriteTx& tx) -> Status {
     CMFD_PG_TRY(LockCustomerKey(tx, activity.customer_id));
 
@@ -94,6 +103,7 @@ Result<Activity> PgStore::UpdateActivity(std::int64_t id,
     CMFD_PG_TRY(modify(activity));
     activity.id = id;
     activity.creation_date = stored.creation_date;
+    CMFD_PG_TRY(CheckActivityText(activity));
 
     if (activity.customer_id != stored.customer_id) {
       CMFD_PG_TRY(LockCustomerKey(tx, activity.customer_id));
@@ -155,11 +165,19 @@ Result<ListInfo> PgStore::ListActivities(const ActivityQuery& query,
   Result<std::optional<std::int64_t>> offset = PageOffset(query.page);
   if (!offset.ok()) return offset.status();
 
+  // A type that cannot be stored matches nothing, so it is left out of the
+  // list; a list left empty that way matches no row at all.
+  std::vector<std::string> types;
+  for (const std::string& type : query.types) {
+    if (IsStorableText(type)) types.push_back(type);
+  }
   SqlFilter filter;
-  if (query.types.size() == 1) {
-    filter.Add("a.type = $?::text", {query.types.front()});
-  } else if (query.types.size() > 1) {
-    filter.Add("a.type = ANY($?::text[])", {TextArrayLiteral(query.types)});
+  if (!query.types.empty() && types.empty()) {
+    filter.Add("false", {});
+  } else if (types.size() == 1) {
+    filter.Add("a.type = $?::text", {types.front()});
+  } else if (types.size() > 1) {
+    filter.Add("a.type = ANY($?::text[])", {TextArrayLiteral(types)});
   }
   if (query.modified_since) {
     filter.Add("a.modification_date >= $?::bigint", {IntParam(*query.modified_since)});

@@ -112,6 +112,22 @@ std::string JoinFieldNames(const std::vector<std::string>& names) {
 
 constexpr const char* kUniqueIndex = "customer_unique_pkey";
 
+Status CheckCustomerText(const Customer& customer) {
+  Status status;
+  RejectNul("gender", customer.gender, status);
+  RejectNul("firstname", customer.firstname, status);
+  RejectNul("lastname", customer.lastname, status);
+  RejectNul("birthdate", customer.birthdate, status);
+  RejectNul("street", customer.street, status);
+  RejectNul("zip", customer.zip, status);
+  RejectNul("city", customer.city, status);
+  RejectNul("phone", customer.phone, status);
+  RejectNul("countryCode", customer.country_code, status);
+  RejectNul("email", customer.email, status);
+  RejectNul("idEncoded", customer.id_encoded, status);
+  return status;
+}
+
 }  // namespace
 
 Status PgStore::ResolveCustomerSchema() {
@@ -291,6 +307,7 @@ Result<Customer> PgStore::CreateCustomer(const Customer& input) {
   customer.segments.clear();
   customer.activities.reset();
   CMFD_PG_TRY(NormalizeExtra(options_.customer.fields, customer));
+  CMFD_PG_TRY(CheckCustomerText(customer));
   if (customer.id_encoded.empty()) customer.id_encoded = NewIdEncoded();
   std::string extra = EncodeExtraFields(options_.customer.fields, customer.extra);
 
@@ -332,6 +349,7 @@ Result<Customer> PgStore::UpdateCustomer(std::int64_t id,
     customer.activities.reset();
     if (customer.id_encoded.empty()) customer.id_encoded = stored.id_encoded;
     CMFD_PG_TRY(NormalizeExtra(options_.customer.fields, customer));
+    CMFD_PG_TRY(CheckCustomerText(customer));
     CMFD_PG_TRY(CheckCustomerRules(tx, customer));
 
     customer.modification_date = tx.now();
@@ -421,7 +439,9 @@ Result<ListInfo> PgStore::ListCustomers(const CustomerQuery& query,
                " GROUP BY customer_id HAVING count(*) = $?::bigint)",
                {IntArrayLiteral(segments), IntParam(static_cast<std::int64_t>(segments.size()))});
   }
-  if (query.email) {
+  if (query.email && !IsStorableText(*query.email)) {
+    filter.Add("false", {});
+  } else if (query.email) {
     filter.Add("cmfd_ascii_lower(c.email) = cmfd_ascii_lower($?::text)", {*query.email});
   }
   for (const auto& [index, value] : query.extra_equals) {
@@ -433,6 +453,10 @@ Result<ListInfo> PgStore::ListCustomers(const CustomerQuery& query,
     if (!fields[index].unique) {
       return Status::Invalid(fields[index].name +
                              " is not a unique customer field and cannot be a list filter");
+    }
+    if (!IsStorableText(value)) {
+      filter.Add("false", {});
+      continue;
     }
     filter.Add("c.id IN (SELECT customer_id FROM customer_unique"
                " WHERE field = $?::text AND value = $?::text)",

@@ -3,8 +3,20 @@
 #include <charconv>
 
 #include "storage/json_text.h"
+#include "util/utf8.h"
 
 namespace cmfd::pg {
+
+bool IsStorableText(std::string_view text) {
+  return text.find('\0') == std::string_view::npos && IsValidUtf8(text);
+}
+
+void RejectNul(std::string_view field, const std::optional<std::string>& value, Status& status) {
+  if (!value || value->find('\0') == std::string::npos) return;
+  status.Add(Code::kInvalid, std::string(field) +
+                                 ": invalid value, contains the character U+0000, which the "
+                                 "PostgreSQL database cannot store");
+}
 
 std::vector<std::int64_t> ParseIntArray(std::string_view text) {
   std::vector<std::int64_t> ids;

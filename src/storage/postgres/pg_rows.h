@@ -35,6 +35,17 @@ Status ReadCustomerRow(const PgResult& result, int row, const std::vector<Custom
 
 Activity ReadActivityRow(const PgResult& result, int row, int first_column = 0);
 
+// Adds an Invalid problem to `status` when `value` contains the character
+// U+0000. PostgreSQL text cannot store it, and libpq would cut the value
+// short there, so such a value is rejected rather than changed.
+// NOTE: the SQLite store keeps these characters.
+void RejectNul(std::string_view field, const std::optional<std::string>& value, Status& status);
+
+// True when `text` can be a query parameter: PostgreSQL rejects invalid
+// UTF-8 with an error and libpq cuts a value at U+0000. A filter value that
+// is not storable matches no stored row, as on SQLite.
+bool IsStorableText(std::string_view text);
+
 // Parses an array literal of integers ("{3,9}") into ids.
 std::vector<std::int64_t> ParseIntArray(std::string_view text);
 

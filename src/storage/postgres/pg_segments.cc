@@ -137,6 +137,14 @@ Status ApplySegmentGroup(WriteTx& tx, std::optional<std::int64_t> group_id,
   return Status::Ok();
 }
 
+Status CheckNamesText(const std::optional<std::string>& name,
+                      const std::optional<std::optional<std::string>>& reference) {
+  Status status;
+  RejectNul("name", name, status);
+  if (reference) RejectNul("reference", *reference, status);
+  return status;
+}
+
 // The parameters of the segment_groups INSERT and UPDATE, $1 .. $7.
 Params GroupValues(const SegmentGroup& group) {
   return {group.name,
@@ -163,6 +171,7 @@ Params SegmentValues(const Segment& segment) {
 
 Result<SegmentGroup> PgStore::CreateSegmentGroup(const SegmentGroupPatch& patch) {
   if (!patch.name || patch.name->empty()) return Status::Invalid("name required");
+  CMFD_PG_TRY(CheckNamesText(patch.name, patch.reference));
 
   SegmentGroup group;
   group.name = *patch.name;
@@ -199,6 +208,7 @@ Result<SegmentGroup> PgStore::UpdateSegmentGroup(std::int64_t id, const SegmentG
     CMFD_PG_TRY(LoadGroup(tx, id, "FOR NO KEY UPDATE", group, found));
     if (!found) return NotFoundStatus("Segment group", id);
     if (patch.name && patch.name->empty()) return Status::Invalid("name required");
+    CMFD_PG_TRY(CheckNamesText(patch.name, patch.reference));
 
     bool was_calculated = group.calculated;
     if (patch.name) group.name = *patch.name;
@@ -253,9 +263,9 @@ Status PgStore::DeleteSegmentGroup(std::int64_t id) {
     CMFD_PG_TRY(LoadGroup(tx, id, "FOR UPDATE", group, found));
     if (!found) return NotFoundStatus("Segment group", id);
 
-    // Locking the group's segments waits for assignments in progress; the
-    // statements after it see them. Deleting customers' modification dates
-    // changes so that delta sync sees the segments go.
+    // Locking the group's segments waits for assignments in progress, so the
+    // statements after it see them. The customers that had those segments
+    // get a new modification date, so that delta sync notices the change.
     Params params = {IntParam(id)};
     return tx.Pipeline(
         {{"SELECT 1 FROM segments WHERE group_id = $1::bigint ORDER BY id FOR UPDATE", params},
@@ -299,6 +309,7 @@ Result<ListInfo> PgStore::ListSegmentGroups(const PageRequest& page,
 // ---- segments ----
 
 Result<Segment> PgStore::CreateSegment(const SegmentPatch& patch) {
+  CMFD_PG_TRY(CheckNamesText(patch.name, patch.reference));
   Status status;
   Segment segment;
   status = runner_.Write("segment create", [&](WriteTx& tx) -> Status {
@@ -330,6 +341,7 @@ Result<Segment> PgStore::UpdateSegment(std::int64_t id, const SegmentPatch& patc
     bool found = false;
     CMFD_PG_TRY(LoadSegment(tx, id, "FOR NO KEY UPDATE", segment, found));
     if (!found) return NotFoundStatus("Segment", id);
+    CMFD_PG_TRY(CheckNamesText(patch.name, patch.reference));
 
     // A move re-applies every group rule against the new group; an absent
     // `calculated` takes that group's flag.
