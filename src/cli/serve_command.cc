@@ -1,6 +1,7 @@
 // cmfd serve: runs the HTTP server until SIGTERM or SIGINT.
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -37,6 +38,10 @@ void RunServe(const ServeOptions& options) {
 
   Result<ListenAddress> listen = ParseListenAddress(config.listen);
   if (!listen.ok()) Fail(listen.status().message());
+
+  // A log on a pipe whose reader went away must not end the server: with
+  // SIGPIPE ignored, the write fails with EPIPE and the lines are dropped.
+  std::signal(SIGPIPE, SIG_IGN);
 
   Status logging = SetUpLogging(options.log_file, options.log_level);
   if (!logging.ok()) Fail(logging.message());

@@ -168,7 +168,10 @@ Result<ActivityPatch> ParseActivityPatch(std::string_view body, ActivityWrite wr
     // A key that was sent but invalid has its own message already.
     if (!has_customer) problems.Add(Code::kInvalid, "customerId required");
     if (!has_type) problems.Add(Code::kInvalid, "type required");
-    if (!patch.activity_date) patch.activity_date = CurrentUnixTime();
+    if (!patch.activity_date) {
+      patch.activity_date = CurrentUnixTime();
+      patch.activity_date_defaulted = true;
+    }
   }
   if (!problems.ok()) return problems;
   return patch;
@@ -189,6 +192,11 @@ void ApplyActivityPatch(const ActivityPatch& patch, Activity& activity) {
   if (patch.o_id) activity.o_id = *patch.o_id;
   if (patch.a_id) activity.a_id = *patch.a_id;
   if (patch.attributes_json) activity.attributes_json = *patch.attributes_json;
+  activity.md5 = ComputeActivityMd5(activity);
+}
+
+void KeepStoredActivityDate(const Activity& stored, Activity& activity) {
+  activity.activity_date = stored.activity_date;
   activity.md5 = ComputeActivityMd5(activity);
 }
 

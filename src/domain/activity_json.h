@@ -8,8 +8,9 @@
 //   activityDate  a JSON integer, a string of digits, an ISO 8601 date-time
 //                 ("Z", "+hh:mm" or "-hh:mm" offset, none means UTC;
 //                 fractions of a second dropped) or "YYYY-MM-DD" (midnight
-//                 UTC). Absent or null on create means now; null on update
-//                 is a 400, because an activity always has a date
+//                 UTC). Absent or null on create means now (an upsert
+//                 keeps the stored date instead); null on update is a 400,
+//                 because an activity always has a date
 //   type          a string of 1 to 255 characters; required on create
 //   implementationClass  a non-empty string, stored as sent
 //   o_id          the id of a Pimcore object or null: any 64-bit integer
@@ -18,8 +19,11 @@
 //   a_id          the client's external id, a string or null; "" is null,
 //                 so that an empty id never joins the a_id upsert
 //   attributes    a JSON object (null is a 400), stored as the compact form
-//                 of exactly what was sent: key order, duplicate keys and
-//                 the text of every number are kept
+//                 of exactly what was sent: key order, duplicate keys, the
+//                 text of every number and every escape (\u0000 included,
+//                 which stays six ASCII characters) are kept
+// The string fields type, implementationClass and a_id must not contain
+// U+0000 (see kNulNotAllowed).
 // The read-only keys id, md5, creationDate, modificationDate and _links are
 // ignored; any other unknown key is a 400 naming it.
 #pragma once
@@ -48,6 +52,10 @@ struct ActivityPatch {
   std::optional<std::optional<std::int64_t>> o_id;
   std::optional<std::optional<std::string>> a_id;
   std::optional<std::string> attributes_json;
+  // Create only: the body had no activityDate (absent or null), so
+  // activity_date holds the current time. An upsert then keeps the stored
+  // date instead (KeepStoredActivityDate).
+  bool activity_date_defaulted = false;
 };
 
 enum class ActivityWrite { kCreate, kUpdate };
@@ -63,6 +71,12 @@ Activity NewActivity();
 
 // Sets every field the patch names, then recomputes the md5.
 void ApplyActivityPatch(const ActivityPatch& patch, Activity& activity);
+
+// Merges a create whose body had no activityDate into the stored activity
+// with the same customer, type and a_id (a Store::ActivityMerge): keeps the
+// stored activity_date, so that a retried request does not move the date,
+// and recomputes the md5.
+void KeepStoredActivityDate(const Activity& stored, Activity& activity);
 
 // The content hash of an activity: 32 lower-case hex digits of a 16-byte
 // BLAKE2b hash (libsodium crypto_generichash) over customer_id, type,

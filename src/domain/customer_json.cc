@@ -318,10 +318,19 @@ Result<CustomerPatch> ParseCustomerPatch(std::string_view body, const CustomerSc
     } else if (key == "profilingConsent") {
       if (const auto flag = ReadBool(value, key, problems)) patch.profiling_consent = *flag;
     } else if (key == "password") {
-      // null is ignored: the representation always shows null here.
+      // null is ignored: the representation always shows null here. The
+      // messages never quote the value, because it may be a real password.
       if (TypeOf(value) == JsonType::null) return;
-      const auto text = ReadString(value, key, "a string or null", problems);
-      if (text) password = std::string(*text);
+      std::string_view text;
+      if (TypeOf(value) != JsonType::string || value.get_string().get(text)) {
+        problems.Add(Code::kInvalid, "password: invalid value, must be a string or null");
+        return;
+      }
+      if (text.find('\0') != std::string_view::npos) {
+        problems.Add(Code::kInvalid, "password: invalid value, " + std::string(kNulNotAllowed));
+        return;
+      }
+      password = std::string(text);
     } else if (std::find(kReadOnlyKeys.begin(), kReadOnlyKeys.end(), key) !=
                kReadOnlyKeys.end()) {
       return;

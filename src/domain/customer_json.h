@@ -15,8 +15,9 @@
 //                              null keeps the stored value
 //   password                   a non-empty string is stored as an Argon2id
 //                              hash, "" removes the password, null is ignored
-// An empty string sent for gender, birthdate, countryCode, email or a typed
-// extra field is null. The extra fields of the CustomerSchema follow their
+// No string may contain U+0000 (see kNulNotAllowed). A message about the
+// password never quotes it. An empty string sent for gender, birthdate,
+// countryCode, email or a typed extra field is null. The extra fields of the CustomerSchema follow their
 // declared type; a date field may lie in the future. The read-only keys id,
 // creationDate, modificationDate, segments, activities and _links are
 // ignored; any other unknown key is a 400 naming it.

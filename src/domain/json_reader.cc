@@ -418,9 +418,19 @@ void AddInvalidValue(Status& problems, std::string_view field, JsonValue& value,
 std::optional<std::string_view> ReadString(JsonValue& value, std::string_view field,
                                            std::string_view rule, Status& problems) {
   std::string_view text;
-  if (TypeOf(value) == JsonType::string && !value.get_string().get(text)) return text;
-  AddInvalidValue(problems, field, value, rule);
-  return std::nullopt;
+  if (TypeOf(value) != JsonType::string || value.get_string().get(text)) {
+    AddInvalidValue(problems, field, value, rule);
+    return std::nullopt;
+  }
+
+  // PostgreSQL text cannot store U+0000 (libpq would cut the value at it),
+  // so it is rejected here, for every backend alike.
+  if (text.find('\0') != std::string_view::npos) {
+    problems.Add(Code::kInvalid, std::string(field) + ": invalid value " + DescribeValue(value) +
+                                     ", " + std::string(kNulNotAllowed));
+    return std::nullopt;
+  }
+  return text;
 }
 
 std::optional<bool> ReadBool(JsonValue& value, std::string_view field, Status& problems) {

@@ -58,7 +58,8 @@ void AddInvalidValue(Status& problems, std::string_view field, JsonValue& value,
 // Each Read function returns the value when it has the right type. Otherwise
 // it adds "<field>: invalid value ..., must be <rule>" to `problems` and
 // returns nullopt. A string_view stays valid until the next body is parsed on
-// this thread.
+// this thread. ReadString also rejects a string that contains U+0000, with
+// kNulNotAllowed as the rule.
 std::optional<std::string_view> ReadString(JsonValue& value, std::string_view field,
                                            std::string_view rule, Status& problems);
 std::optional<bool> ReadBool(JsonValue& value, std::string_view field, Status& problems);

@@ -5,7 +5,8 @@
 // exportNewsletterProvider true or false, filterSortOrder an integer or
 // null. For segments: name, reference and calculated as for groups, group a
 // positive id (a JSON integer or a string of digits), useAsTargetGroup true
-// or false. A name sent on an update must be non-empty. The read-only keys
+// or false. A name sent on an update must be non-empty. No name or
+// reference may contain U+0000 (see kNulNotAllowed). The read-only keys
 // id, creationDate, modificationDate, _links and success are ignored. So are
 // the CMF's segment keys subFolder and targetGroup, which cmfd has no use
 // for. Any other unknown key is a 400 naming it. The store enforces the

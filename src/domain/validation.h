@@ -26,6 +26,11 @@ std::string ShortenForMessage(std::string_view text, std::size_t max_bytes = 80)
 // `text` as a shortened JSON string literal for a message: "abc".
 std::string QuoteForMessage(std::string_view text);
 
+// The rule that messages state for text containing U+0000. cmfd rejects
+// that character in every string a client sends, on every backend, because
+// PostgreSQL text cannot store it.
+inline constexpr std::string_view kNulNotAllowed = "the NUL character (U+0000) is not allowed";
+
 // ASCII letters upper-cased, every other byte kept.
 std::string ToUpperAscii(std::string_view text);
 

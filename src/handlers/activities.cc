@@ -29,7 +29,7 @@ Response ListActivities(const Request& request, HandlerContext& context) {
   query.modified_since = ParseTimestampParam(request.query, "modifiedSinceTimestamp", problems);
   query.customer_id = ParseIdParam(request.query, "customerId", problems);
   for (const std::string_view type : ListParam(request.query, "type")) {
-    query.types.emplace_back(type);
+    if (CheckTextParam("type", type, problems)) query.types.emplace_back(type);
   }
   if (!problems.ok()) return ErrorResponse(problems);
 
@@ -53,14 +53,18 @@ Response GetActivity(const Request& request, HandlerContext& context) {
 }
 
 // Creates an activity, or updates the customer's activity with the same type
-// and a_id (200 instead of 201), so that a producer can retry safely.
+// and a_id (200 instead of 201), so that a producer can retry safely. Such an
+// update keeps the stored activityDate when the body has none: the current
+// time is only the default of a new activity.
 Response CreateActivity(const Request& request, HandlerContext& context) {
   Result<ActivityPatch> patch = ParseActivityPatch(request.body, ActivityWrite::kCreate);
   if (!patch.ok()) return ErrorResponse(patch.status());
 
   Activity activity = NewActivity();
   ApplyActivityPatch(patch.value(), activity);
-  Result<std::pair<Activity, bool>> stored = context.store.CreateActivity(activity);
+  Store::ActivityMerge merge;
+  if (patch->activity_date_defaulted) merge = KeepStoredActivityDate;
+  Result<std::pair<Activity, bool>> stored = context.store.CreateActivity(activity, merge);
   if (!stored.ok()) return ErrorResponse(stored.status());
   const auto& [written, created] = stored.value();
   return ActivityResponse(created ? 201 : 200, written);

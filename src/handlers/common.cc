@@ -7,6 +7,7 @@
 
 #include "domain/json_writer.h"
 #include "domain/validation.h"
+#include "util/utf8.h"
 
 namespace cmfd {
 
@@ -100,6 +101,37 @@ std::optional<std::int64_t> ParseIdParam(const QueryParams& query, std::string_v
     return std::nullopt;
   }
   return value;
+}
+
+bool CheckTextParam(std::string_view name, std::string_view value, Status& problems) {
+  const bool valid_utf8 = IsValidUtf8(value);
+  const bool has_nul = value.find('\0') != std::string_view::npos;
+  if (valid_utf8 && !has_nul) return true;
+
+  // The value as sent on the wire, so that the message shows the bytes that
+  // broke the rule instead of replacement characters.
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string encoded;
+  for (const char c : value) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte > 0x20 && byte < 0x7F && byte != '%') {
+      encoded.push_back(c);
+    } else {
+      encoded += {'%', kHex[byte >> 4], kHex[byte & 15]};
+    }
+  }
+  const std::string_view rule =
+      valid_utf8 ? kNulNotAllowed : std::string_view("the value is not valid UTF-8");
+  AddProblems(problems, Status::Invalid(fmt::format("{}: invalid value {} (percent-encoded), {}",
+                                                    name, QuoteForMessage(encoded), rule)));
+  return false;
+}
+
+std::optional<std::string_view> ParseTextParam(const QueryParams& query, std::string_view name,
+                                               Status& problems) {
+  const auto text = query.Get(name);
+  if (!text || !CheckTextParam(name, *text, problems)) return std::nullopt;
+  return text;
 }
 
 bool ParseFlagParam(const QueryParams& query, std::string_view name, Status& problems) {

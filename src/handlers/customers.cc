@@ -42,12 +42,14 @@ Response ListCustomers(const Request& request, HandlerContext& context) {
     query.segments_all.push_back(*id);
   }
 
-  if (const auto email = request.query.Get("email")) query.email = std::string(*email);
+  if (const auto email = ParseTextParam(request.query, "email", problems)) {
+    query.email = std::string(*email);
+  }
 
   // Every unique extra field is an exact-match filter under its own name.
   for (std::size_t i = 0; i < schema.fields.size(); ++i) {
     if (!schema.fields[i].unique) continue;
-    const auto text = request.query.Get(schema.fields[i].name);
+    const auto text = ParseTextParam(request.query, schema.fields[i].name, problems);
     if (!text) continue;
     Result<std::string> literal = ParseExtraFieldFilter(schema.fields[i], *text);
     if (!literal.ok()) {

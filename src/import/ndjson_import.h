@@ -8,11 +8,11 @@
 // written with Store::Import in batches (one transaction per batch on
 // backends that implement it so).
 //
-// A bad line (invalid JSON, a field that breaks a rule, a store rule such as
-// an unknown customer id or a duplicate unique value, a line longer than the
-// body limit) is reported through the BadLineHandler with its line number and
-// every message, and the import goes on. Only an I/O or database error stops
-// it; the batches written before that stay written.
+// A bad line is reported through the BadLineHandler with its line number and
+// every message, and the import goes on. Bad lines are invalid JSON, a field
+// that breaks a rule, a store rule such as an unknown customer id or a
+// duplicate unique value, and lines longer than the body limit. Only an I/O
+// or database error stops the import; the batches written before it stay.
 //
 // Parsing and writing overlap: while the store writes one batch on a worker
 // thread, the next batch is parsed. Bad lines are still reported in line
@@ -37,7 +37,7 @@ std::string_view ImportKindName(ImportKind kind);
 
 struct ImportOptions {
   // Records per Store::Import call. Larger batches mean fewer transactions;
-  // memory grows with the batch (about 1 KiB per record).
+  // memory grows with the batch (roughly 1 KiB per record).
   std::size_t batch_size = 10000;
   // Lines longer than this are rejected without being parsed, as the API
   // rejects larger bodies (Config::max_body_bytes).

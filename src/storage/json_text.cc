@@ -44,7 +44,7 @@ std::string EncodeExtraFields(const std::vector<CustomField>& fields,
 
 namespace {
 
-// A cursor over JSON text that knows just enough of the grammar to split an
+// A cursor over JSON text that parses just enough of the grammar to split an
 // object into keys and raw value texts.
 class JsonScanner {
  public:

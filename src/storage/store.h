@@ -219,11 +219,22 @@ class Store {
       const std::vector<std::int64_t>& remove) = 0;
 
   // ---- activities ----
+  // Adjusts what CreateActivity writes over a stored activity: called with
+  // that activity and the record about to be written (its id and
+  // creation_date already the stored ones), inside the transaction. It may
+  // change activity_date, implementation_class, o_id, md5 and
+  // attributes_json, and must not fail.
+  using ActivityMerge = std::function<void(const Activity& stored, Activity& activity)>;
+
   // Stores a new activity, or, when a_id is set and the customer already has
-  // an activity with the same type and a_id, updates that one. The bool is
+  // an activity with the same type and a_id, updates that one with the
+  // values of `activity`, after `merge` (when set) adjusted them. The
+  // handler passes a merge that keeps the stored activity_date when the
+  // request had none, so that a retry does not move the date. The bool is
   // true when a new row was created. Invalid ("customer with ID 7 was not
   // found") for an unknown customer_id.
-  virtual Result<std::pair<Activity, bool>> CreateActivity(const Activity& activity) = 0;
+  virtual Result<std::pair<Activity, bool>> CreateActivity(const Activity& activity,
+                                                           const ActivityMerge& merge = {}) = 0;
 
   // As UpdateCustomer. A changed customer_id must exist (Invalid otherwise).
   virtual Result<Activity> UpdateActivity(std::int64_t id,

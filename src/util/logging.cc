@@ -15,10 +15,10 @@ namespace cmfd {
 
 namespace {
 
-// Writes log lines to a file descriptor. It runs on the async logger's
-// thread and writes as soon as that thread's queue is empty, so a quiet
-// server's lines appear at once, while under load one write() carries many
-// lines instead of one system call per access-log line.
+// Writes log lines to a file descriptor from the async logger's thread. It
+// writes whenever that thread's queue is empty, so a quiet server's lines
+// appear at once. Under load, one write() then carries many lines instead of
+// one system call per access-log line.
 class BatchingSink : public spdlog::sinks::base_sink<std::mutex> {
  public:
   BatchingSink(int fd, bool owns_fd, std::shared_ptr<spdlog::details::thread_pool> queue)

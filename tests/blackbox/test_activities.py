@@ -161,6 +161,17 @@ class ActivityCreate(h.ServerCase):
         self.assertNotEqual(activity["creationDate"], 5)
         self.assertNotEqual(activity["modificationDate"], 6)
 
+    def test_nul_character_rejected(self):
+        """PostgreSQL cannot store U+0000, so every backend rejects it instead of cutting the
+        text short, and stores nothing."""
+        for key in ("type", "a_id", "implementationClass"):
+            with self.subTest(key=key):
+                body = {"customerId": self.cid, "type": "nul", key: "a\u0000b"}
+                reply = self.post("/activities", body)
+                self.assert_error(reply, 400, contains=[key, "a\\u0000b", "NUL", "U+0000"])
+        rows = self.expect(self.get("/activities", query={"customerId": self.cid}), 200).data
+        self.assertEqual(rows, [])
+
     def test_failed_create_stores_nothing(self):
         kind = "failed-" + h.uid()
         self.post("/activities", {"customerId": self.cid, "type": kind, "bogus": 1})
@@ -290,6 +301,16 @@ class Attributes(h.ServerCase):
 
     def test_odd_keys(self):
         self.assert_exact('{"": "empty", "a b": 1, "$x.y": 2, "1": 3}')
+
+    def test_nul_escape_kept(self):
+        """U+0000 inside attributes is kept as the six characters of its escape."""
+        text = '{"k\\u0000": "v\\u0000w", "n": ["\\u0000"]}'
+        reply = self.assert_exact(text)
+        expected = b'"attributes":{"k\\u0000":"v\\u0000w","n":["\\u0000"]}'
+        self.assertIn(expected, reply.raw)
+        stored = self.expect(self.get(f"/activities/{reply.data['id']}"), 200)
+        self.assertIn(expected, stored.raw)
+        self.assertEqual(stored.data["attributes"], {"k\u0000": "v\u0000w", "n": ["\u0000"]})
 
     def test_compact_form(self):
         reply = self.create_raw('{ "a" : 1.0 ,\n "b" : [ 1 , 2 ] ,\t"c" : { } }')
@@ -458,6 +479,38 @@ class Upsert(h.ServerCase):
         rows = self.expect(self.get("/activities", query={"customerId": self.cid}), 200).data
         self.assertEqual(len(rows), 10)
 
+    def test_retry_without_date_keeps_date(self):
+        first = self.new_activity(self.cid, type="order", a_id="D-1", activityDate=STAMP)
+        reply = self.post("/activities", {"customerId": self.cid, "type": "order", "a_id": "D-1"})
+        self.expect(reply, 200)
+        self.assertEqual(reply.data["id"], first["id"])
+        self.assertEqual(reply.data["activityDate"], STAMP)
+        # Same content, same date: the hash is that of the first write.
+        self.assertEqual(reply.data["md5"], first["md5"])
+        stored = self.expect(self.get(f"/activities/{first['id']}"), 200).data
+        self.assertEqual(stored["activityDate"], STAMP)
+        self.assertEqual(stored["md5"], first["md5"])
+
+    def test_retry_with_null_date_keeps_date(self):
+        first = self.new_activity(self.cid, type="order", a_id="D-2", activityDate=STAMP)
+        reply = self.post("/activities", {"customerId": self.cid, "type": "order", "a_id": "D-2",
+                                          "activityDate": None, "attributes": {"v": 2}})
+        self.expect(reply, 200)
+        self.assertEqual(reply.data["activityDate"], STAMP)
+        self.assertEqual(reply.data["attributes"], {"v": 2})
+        self.assertNotEqual(reply.data["md5"], first["md5"])
+        stored = self.expect(self.get(f"/activities/{first['id']}"), 200).data
+        self.assertEqual(stored["activityDate"], STAMP)
+        self.assertEqual(stored["md5"], reply.data["md5"])
+
+    def test_retry_with_date_sets_date(self):
+        first = self.new_activity(self.cid, type="order", a_id="D-3", activityDate=STAMP)
+        reply = self.post("/activities", {"customerId": self.cid, "type": "order", "a_id": "D-3",
+                                          "activityDate": MIDNIGHT})
+        self.expect(reply, 200)
+        self.assertEqual(reply.data["activityDate"], MIDNIGHT)
+        self.assertNotEqual(reply.data["md5"], first["md5"])
+
     def test_upsert_envelope(self):
         self.new_activity(self.cid, type="order", a_id="A-5")
         reply = self.expect(self.post("/activities", {"customerId": self.cid, "type": "order",
@@ -481,10 +534,19 @@ class ActivityList(h.ServerCase):
         self.assertEqual([row["id"] for row in rows], [mine["id"]])
 
     def test_customer_filter_string_form(self):
-        for value in ("-1", "abc", "1.5", "99999999999999999999"):
+        for value in ("-1", "0", "abc", "1.5", "99999999999999999999"):
             with self.subTest(value=value):
                 reply = self.get("/activities", query={"customerId": value})
-                self.assert_error(reply, 400, contains=["customerId", value])
+                self.assert_error(reply, 400, contains=["customerId", value,
+                                                        "positive 64-bit integer"])
+
+    def test_type_filter_invalid_utf8(self):
+        reply = self.get("/activities?type=%FF%FE")
+        self.assert_error(reply, 400, contains=["type", "%FF%FE", "not valid UTF-8"])
+
+    def test_type_filter_nul_character(self):
+        reply = self.get("/activities?type=visit,a%00b")
+        self.assert_error(reply, 400, contains=["type", "a%00b", "NUL"])
 
     def test_type_filter_exact(self):
         kind = "kind-" + h.uid()
@@ -532,8 +594,11 @@ class ActivityList(h.ServerCase):
             self.assertGreaterEqual(row["modificationDate"], since)
 
     def test_modified_since_invalid(self):
-        reply = self.get("/activities", query={"modifiedSinceTimestamp": "abc"})
-        self.assert_error(reply, 400, contains=["modifiedSinceTimestamp", "abc"])
+        for value in ("abc", "-1", "99999999999999999999"):
+            with self.subTest(value=value):
+                reply = self.get("/activities", query={"modifiedSinceTimestamp": value})
+                self.assert_error(reply, 400, contains=["modifiedSinceTimestamp", value,
+                                                        "9223372036854775807"])
 
     def test_order_by_date_then_id(self):
         cid = self.new_customer()["id"]

@@ -153,6 +153,14 @@ class CustomFields(ConfiguredCase):
         self.assert_error(self.create(customerNumber="n" * 256), 400,
                           contains=["customerNumber"])
 
+    def test_nul_character_rejected(self):
+        """PostgreSQL cannot store U+0000, so every backend rejects it in extra fields too."""
+        for key in ("customerNumber", "loyaltyTier", "memberSince", "workEmail",
+                    "billingCountry"):
+            with self.subTest(key=key):
+                self.assert_error(self.create(**{key: "a\u0000b"}), 400,
+                                  contains=[key, "a\\u0000b", "NUL", "U+0000"])
+
     def test_empty_string_on_typed_is_null(self):
         customer = self.new(loyaltyTier="", points="", memberSince="", newsletter="",
                             score="", workEmail="", billingCountry="")
@@ -248,7 +256,11 @@ class UniqueField(ConfiguredCase):
 
     def test_filter_invalid_utf8(self):
         reply = self.get("/customers?customerNumber=%FF%FE")
-        self.assertLess(reply.status, 500, reply)
+        self.assert_error(reply, 400, contains=["customerNumber", "%FF%FE", "not valid UTF-8"])
+
+    def test_filter_nul_character(self):
+        reply = self.get("/customers?customerNumber=12%0034")
+        self.assert_error(reply, 400, contains=["customerNumber", "12%0034", "NUL"])
 
     def test_filter_exact_case(self):
         number = "cn-lower-" + h.uid()

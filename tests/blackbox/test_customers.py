@@ -327,6 +327,27 @@ class CustomerValidation(h.ServerCase):
         reply = self.post("/customers", {"gender": "robot", "email": "plain", "nope": 1})
         self.assert_error(reply, 400, contains=["gender", "email", "nope"])
 
+    def test_nul_character_rejected(self):
+        """PostgreSQL cannot store U+0000, so every backend rejects it instead of cutting the
+        text short."""
+        for key in ("firstname", "lastname", "street", "zip", "city", "phone", "gender",
+                    "birthdate", "countryCode", "email", "idEncoded"):
+            with self.subTest(key=key):
+                reply = self.post("/customers", {key: "a\u0000b"})
+                self.assert_error(reply, 400, contains=[key, "a\\u0000b", "NUL", "U+0000"])
+
+    def test_nul_character_creates_nothing(self):
+        name = "nul-" + h.uid()
+        self.assert_rejected({"firstname": name + "\u0000tail", "lastname": name}, "firstname")
+        rows, _ = self.list_all("/customers")
+        self.assertNotIn(name, [row["lastname"] for row in rows])
+
+    def test_nul_character_in_password_not_quoted(self):
+        secret = "pw-" + h.uid()
+        reply = self.post("/customers", {"password": secret + "\u0000"})
+        self.assert_error(reply, 400, contains=["password", "NUL"])
+        self.assertNotIn(secret.encode(), reply.raw)
+
 
 class CustomerUpdate(h.ServerCase):
 
@@ -390,6 +411,12 @@ class CustomerUpdate(h.ServerCase):
                            200).data
         self.assertIn("activities", read)
         self.expect(self.put(f"/customers/{customer['id']}", read), 200)
+
+    def test_nul_character_on_update_changes_nothing(self):
+        customer = self.new_customer(firstname="Before")
+        reply = self.patch(f"/customers/{customer['id']}", {"firstname": "Aft\u0000er"})
+        self.assert_error(reply, 400, contains=["firstname", "NUL"])
+        self.assertEqual(self.get(f"/customers/{customer['id']}").data, customer)
 
     def test_invalid_update_changes_nothing(self):
         customer = self.new_customer(firstname="Before")
@@ -574,7 +601,8 @@ class CustomerFilters(h.ServerCase):
         for value in ("abc", "1.5", "12x", "99999999999999999999"):
             with self.subTest(value=value):
                 reply = self.get("/customers", query={"modificationTimestamp": value})
-                self.assert_error(reply, 400, contains=["modificationTimestamp", value])
+                self.assert_error(reply, 400, contains=["modificationTimestamp", value,
+                                                        "9223372036854775807"])
 
     def test_segments_comma_and(self):
         self.assertEqual(self.ids({"segments": f"{self.s[0]},{self.s[1]}"}), [self.a])
@@ -611,6 +639,19 @@ class CustomerFilters(h.ServerCase):
     def test_segments_invalid(self):
         reply = self.get("/customers", query={"segments": "abc"})
         self.assert_error(reply, 400, contains=["segments", "abc"])
+
+    def test_segments_beyond_64_bits(self):
+        value = "99999999999999999999"
+        reply = self.get("/customers", query={"segments": f"{self.s[0]},{value}"})
+        self.assert_error(reply, 400, contains=["segments", value, "positive integers"])
+
+    def test_email_invalid_utf8(self):
+        reply = self.get("/customers?email=%FF%FE")
+        self.assert_error(reply, 400, contains=["email", "%FF%FE", "not valid UTF-8"])
+
+    def test_email_nul_character(self):
+        reply = self.get("/customers?email=a%00b%40example.com")
+        self.assert_error(reply, 400, contains=["email", "a%00b@example.com", "NUL"])
 
     def test_email_case_insensitive(self):
         email = f"Case.{h.uid()}+tag@Example.COM"
@@ -781,13 +822,14 @@ class CustomerPaging(h.ServerCase):
         for value in ("0", "-1", "abc", "1.5", "99999999999999999999", "1e3"):
             with self.subTest(value=value):
                 reply = self.get("/customers", query={"page": value})
-                self.assert_error(reply, 400, contains=["page", value])
+                self.assert_error(reply, 400, contains=["page", value,
+                                                        "from 1 to 9223372036854775807"])
 
     def test_page_size_invalid(self):
         for value in ("0", "-5", "abc", "2.5", "99999999999999999999"):
             with self.subTest(value=value):
                 reply = self.get("/customers", query={"pageSize": value})
-                self.assert_error(reply, 400, contains=["pageSize", value])
+                self.assert_error(reply, 400, contains=["pageSize", value, "from 1 to 1000"])
 
     def test_page_size_above_max(self):
         reply = self.get("/customers", query={"pageSize": 1001})

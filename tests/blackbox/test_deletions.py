@@ -26,13 +26,22 @@ class DeletionParameters(h.ServerCase):
                 self.assert_error(reply, 400, msg="entityType must be activities or customers")
 
     def test_since_invalid(self):
-        reply = self.get("/deletions", query={"entityType": "customers",
-                                              "deletionsSinceTimestamp": "abc"})
-        self.assert_error(reply, 400, contains=["deletionsSinceTimestamp", "abc"])
+        for value in ("abc", "-1", "99999999999999999999"):
+            with self.subTest(value=value):
+                reply = self.get("/deletions", query={"entityType": "customers",
+                                                      "deletionsSinceTimestamp": value})
+                self.assert_error(reply, 400, contains=["deletionsSinceTimestamp", value,
+                                                        "9223372036854775807"])
+
+    def test_entity_type_invalid_utf8(self):
+        reply = self.get("/deletions?entityType=%FF%FE")
+        self.assert_error(reply, 400, msg="entityType must be activities or customers")
 
     def test_page_invalid(self):
-        reply = self.get("/deletions", query={"entityType": "customers", "page": "0"})
-        self.assert_error(reply, 400, contains=["page"])
+        for value in ("0", "99999999999999999999"):
+            with self.subTest(value=value):
+                reply = self.get("/deletions", query={"entityType": "customers", "page": value})
+                self.assert_error(reply, 400, contains=["page", value])
 
     def test_page_size_invalid(self):
         reply = self.get("/deletions", query={"entityType": "customers", "pageSize": "1001"})

@@ -137,29 +137,23 @@ class OddInput(h.ServerCase):
                 self.assertLess(reply.status, 500, reply)
         self.expect(self.get("/health"), 200)
 
-    def test_nul_character_kept_or_rejected(self):
-        """A string with U+0000 is either stored exactly or rejected, never cut short."""
+    def test_nul_character_rejected(self):
+        """A string with U+0000 is rejected with a 400 naming each such field, on every
+        backend, because PostgreSQL would cut it short."""
         cid = self.new_customer()["id"]
         group = self.new_group()
         cases = [
-            ("/customers", {"firstname": "a\u0000b", "city": "c\u0000"}, "/customers",
-             ["firstname", "city"]),
+            ("/customers", {"firstname": "a\u0000b", "city": "c\u0000"}, ["firstname", "city"]),
             ("/activities", {"customerId": cid, "type": "t\u0000x", "a_id": "q\u0000r"},
-             "/activities", ["type", "a_id"]),
+             ["type", "a_id"]),
             ("/segment-groups", {"name": "g\u0000h", "reference": "r\u0000"},
-             "/segment-groups", ["name", "reference"]),
-            ("/segments", {"name": "s\u0000t", "group": group["id"]}, "/segments", ["name"]),
+             ["name", "reference"]),
+            ("/segments", {"name": "s\u0000t", "group": group["id"]}, ["name"]),
         ]
-        for path, body, item_path, keys in cases:
+        for path, body, keys in cases:
             with self.subTest(path=path):
                 reply = self.post(path, body)
-                self.assertIn(reply.status, (200, 201, 400), reply)
-                if reply.status == 400:
-                    continue
-                created = reply.data if "data" in reply.body else reply.body
-                stored = self.expect(self.get(f"{item_path}/{created['id']}"), 200).data
-                for key in keys:
-                    self.assertEqual(ascii(stored[key]), ascii(body[key]), key)
+                self.assert_error(reply, 400, contains=keys + ["NUL"])
 
     def test_odd_headers(self):
         cases = [{"X-API-Key": "x" * 8000}, {"X-API-Key": self.key + " "},

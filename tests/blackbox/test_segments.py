@@ -132,6 +132,25 @@ class GroupWrites(h.ServerCase):
                 body = {"name": "typed", key: value}
                 self.assert_error(self.post("/segment-groups", body), 400, contains=[key])
 
+    def test_nul_character_rejected(self):
+        """PostgreSQL cannot store U+0000, so every backend rejects it instead of cutting the
+        text short."""
+        for key in ("name", "reference"):
+            with self.subTest(key=key):
+                body = {"name": "nul", key: "a\u0000b"}
+                self.assert_error(self.post("/segment-groups", body), 400,
+                                  contains=[key, "a\\u0000b", "NUL", "U+0000"])
+
+    def test_nul_character_on_update_changes_nothing(self):
+        group = self.new_group(reference="ref-" + h.uid())
+        for key in ("name", "reference"):
+            with self.subTest(key=key):
+                reply = self.patch(f"/segment-groups/{group['id']}", {key: "x\u0000"})
+                self.assert_error(reply, 400, contains=[key, "NUL"])
+        after = self.expect(self.get(f"/segment-groups/{group['id']}"), 200).data
+        self.assertEqual(after["name"], group["name"])
+        self.assertEqual(after["reference"], group["reference"])
+
     def test_modification_date_advances(self):
         group = self.new_group()
         h.wait_past(group["modificationDate"])
@@ -306,6 +325,22 @@ class SegmentWrites(h.ServerCase):
         self.assert_error(self.patch(f"/segments/{segment['id']}", {"calculated": True}), 400,
                           contains=["calculated"])
 
+    def test_nul_character_rejected(self):
+        for key in ("name", "reference"):
+            with self.subTest(key=key):
+                body = {"name": "nul", "group": self.gid, key: "a\u0000b"}
+                self.assert_error(self.post("/segments", body), 400,
+                                  contains=[key, "a\\u0000b", "NUL", "U+0000"])
+        rows, _ = self.list_all("/segments", query={"group": self.gid})
+        self.assertEqual(rows, [])
+
+    def test_nul_character_on_update_changes_nothing(self):
+        segment = self.new_segment(self.gid)
+        reply = self.patch(f"/segments/{segment['id']}", {"name": "x\u0000"})
+        self.assert_error(reply, 400, contains=["name", "NUL"])
+        after = self.expect(self.get(f"/segments/{segment['id']}"), 200).data
+        self.assertEqual(after["name"], segment["name"])
+
     def test_failed_update_changes_nothing(self):
         segment = self.new_segment(self.gid)
         self.patch(f"/segments/{segment['id']}", {"name": "changed", "group": 999999999})
@@ -330,6 +365,11 @@ class SegmentList(h.ServerCase):
     def test_group_filter_invalid(self):
         self.assert_error(self.get("/segments", query={"group": "abc"}), 400,
                           contains=["group", "abc"])
+
+    def test_group_filter_beyond_64_bits(self):
+        value = "99999999999999999999"
+        self.assert_error(self.get("/segments", query={"group": value}), 400,
+                          contains=["group", value, "positive 64-bit integer"])
 
     def test_envelope(self):
         group = self.new_group()

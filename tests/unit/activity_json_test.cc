@@ -76,6 +76,49 @@ TEST(ActivityJson, ActivityDateDefaultsToNowOnCreate) {
   EXPECT_GE(*null.activity_date, before);
 }
 
+TEST(ActivityJson, DefaultedActivityDateIsMarked) {
+  EXPECT_TRUE(Parse(R"({"customerId": 1, "type": "t"})").activity_date_defaulted);
+  EXPECT_TRUE(
+      Parse(R"({"customerId": 1, "type": "t", "activityDate": null})").activity_date_defaulted);
+  EXPECT_FALSE(
+      Parse(R"({"customerId": 1, "type": "t", "activityDate": 5})").activity_date_defaulted);
+  EXPECT_FALSE(Parse(R"({"type": "t"})", ActivityWrite::kUpdate).activity_date_defaulted);
+}
+
+TEST(ActivityJson, KeepStoredActivityDateRecomputesMd5) {
+  Activity stored = NewActivity();
+  ApplyActivityPatch(Parse(R"({"customerId": 1, "type": "t", "a_id": "x", "activityDate": 5})"),
+                     stored);
+
+  // A retry of the same body without activityDate: only the date differs.
+  Activity retry = NewActivity();
+  ApplyActivityPatch(Parse(R"({"customerId": 1, "type": "t", "a_id": "x"})"), retry);
+  ASSERT_NE(retry.activity_date, 5);
+  ASSERT_NE(retry.md5, stored.md5);
+
+  KeepStoredActivityDate(stored, retry);
+  EXPECT_EQ(retry.activity_date, 5);
+  EXPECT_EQ(retry.md5, stored.md5);
+  EXPECT_EQ(retry.md5, ComputeActivityMd5(retry));
+}
+
+TEST(ActivityJson, NulCharacterRejectedInStrings) {
+  const std::string rule = ", the NUL character (U+0000) is not allowed";
+  EXPECT_EQ(Problems(R"({"customerId": 1, "type": "a\u0000b"})")[0],
+            R"(type: invalid value "a\u0000b")" + rule);
+  EXPECT_EQ(Problems(R"({"customerId": 1, "type": "t", "a_id": "\u0000"})")[0],
+            R"(a_id: invalid value "\u0000")" + rule);
+  EXPECT_EQ(Problems(R"({"customerId": 1, "type": "t", "implementationClass": "C\u0000"})")[0],
+            R"(implementationClass: invalid value "C\u0000")" + rule);
+  EXPECT_EQ(Problems(R"({"type": "\u0000"})", ActivityWrite::kUpdate)[0],
+            R"(type: invalid value "\u0000")" + rule);
+}
+
+TEST(ActivityJson, NulEscapeInAttributesKeptAsSent) {
+  EXPECT_EQ(AttributesOf(R"({"k\u0000": ["\u0000", "a\u0000b"]})"),
+            R"({"k\u0000":["\u0000","a\u0000b"]})");
+}
+
 TEST(ActivityJson, ActivityDateRejectsOtherForms) {
   const std::string rule =
       ", must be a Unix timestamp in seconds, an ISO 8601 date-time such as "

@@ -201,8 +201,27 @@ TEST(CustomerJson, PasswordIsHashedAndNeverWritten) {
   Apply(R"({"password": ""})", customer);  // removes it
   EXPECT_FALSE(customer.password_hash);
 
+  // A message about the password never quotes what was sent.
   EXPECT_EQ(Problems(R"({"password": 1234})")[0],
-            "password: invalid value 1234, must be a string or null");
+            "password: invalid value, must be a string or null");
+  EXPECT_EQ(Problems(R"({"password": "secret\u0000"})")[0],
+            "password: invalid value, the NUL character (U+0000) is not allowed");
+}
+
+TEST(CustomerJson, NulCharacterRejectedInEveryStringField) {
+  const std::string rule = ", the NUL character (U+0000) is not allowed";
+  for (const std::string key : {"gender", "firstname", "lastname", "birthdate", "street", "zip",
+                                "city", "phone", "countryCode", "email", "idEncoded"}) {
+    const auto problems = Problems("{\"" + key + "\": \"a\\u0000b\"}");
+    ASSERT_EQ(problems.size(), 1u) << key;
+    EXPECT_EQ(problems[0], key + R"(: invalid value "a\u0000b")" + rule);
+  }
+  for (const std::string key : {"customerNumber", "loyaltyTier", "contractEnd", "workEmail",
+                                "shipTo"}) {
+    const auto problems = Problems("{\"" + key + "\": \"\\u0000\"}", ExtraSchema());
+    ASSERT_EQ(problems.size(), 1u) << key;
+    EXPECT_EQ(problems[0], key + R"(: invalid value "\u0000")" + rule);
+  }
 }
 
 TEST(CustomerJson, IdEncodedNullKeepsAndEmptyIsRejected) {

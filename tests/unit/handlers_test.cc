@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "domain/validation.h"
 #include "handlers/handlers.h"
 #include "sqlite_test_support.h"
 
@@ -179,6 +180,68 @@ TEST_F(HandlersTest, ActivityUpsertAnswers201Then200) {
   Response unknown_customer = Call("POST", "/activities", R"({"customerId": 999, "type": "x"})");
   EXPECT_EQ(unknown_customer.status, 400);
   EXPECT_EQ(Call("GET", "/activities?customerId=-1").status, 400);
+}
+
+TEST_F(HandlersTest, ActivityUpsertWithoutDateKeepsStoredDate) {
+  const std::string customer = std::to_string(CreateCustomer("{}"));
+  const std::string key = R"({"customerId": )" + customer + R"(, "type": "order", "a_id": "o-2")";
+  Response created = Call("POST", "/activities", key + R"(, "activityDate": 1700000000})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string first_md5(Json(created)["data"]["md5"].get_string().value());
+
+  for (const std::string retry : {key + "}", key + R"(, "activityDate": null})")) {
+    Response again = Call("POST", "/activities", retry);
+    ASSERT_EQ(again.status, 200) << again.body;
+    EXPECT_EQ(Json(again)["data"]["activityDate"].get_int64().value(), 1700000000) << retry;
+    EXPECT_EQ(Json(again)["data"]["md5"].get_string().value(), first_md5) << retry;
+  }
+
+  Response dated = Call("POST", "/activities", key + R"(, "activityDate": 1600000000})");
+  ASSERT_EQ(dated.status, 200) << dated.body;
+  EXPECT_EQ(Json(dated)["data"]["activityDate"].get_int64().value(), 1600000000);
+  EXPECT_NE(Json(dated)["data"]["md5"].get_string().value(), first_md5);
+
+  // A new activity without a date still gets the current time.
+  const std::int64_t before = CurrentUnixTime();
+  Response fresh = Call("POST", "/activities",
+                        R"({"customerId": )" + customer + R"(, "type": "order", "a_id": "o-3"})");
+  ASSERT_EQ(fresh.status, 201) << fresh.body;
+  EXPECT_GE(Json(fresh)["data"]["activityDate"].get_int64().value(), before);
+}
+
+TEST_F(HandlersTest, TextQueryParamsMustBeUtf8WithoutNul) {
+  config_.customer.fields.push_back({"customerNumber", FieldType::kString, {}, true});
+  Open();
+
+  const std::string not_utf8 = "the value is not valid UTF-8";
+  const std::string nul = "the NUL character (U+0000) is not allowed";
+  Response email = Call("GET", "/customers?email=%FF%FE");
+  EXPECT_EQ(email.status, 400);
+  EXPECT_EQ(Message(email), R"(email: invalid value "%FF%FE" (percent-encoded), )" + not_utf8);
+
+  Response email_nul = Call("GET", "/customers?email=a%00b%25");
+  EXPECT_EQ(email_nul.status, 400);
+  EXPECT_EQ(Message(email_nul), R"(email: invalid value "a%00b%25" (percent-encoded), )" + nul);
+
+  Response number = Call("GET", "/customers?customerNumber=1%C3");
+  EXPECT_EQ(number.status, 400);
+  EXPECT_EQ(Message(number),
+            R"(customerNumber: invalid value "1%C3" (percent-encoded), )" + not_utf8);
+
+  Response type = Call("GET", "/activities?type=visit,%E2%82");
+  EXPECT_EQ(type.status, 400);
+  EXPECT_EQ(Message(type), R"(type: invalid value "%E2%82" (percent-encoded), )" + not_utf8);
+
+  Response type_nul = Call("GET", "/activities?type=a%00");
+  EXPECT_EQ(type_nul.status, 400);
+  EXPECT_EQ(Message(type_nul), R"(type: invalid value "a%00" (percent-encoded), )" + nul);
+
+  // Valid UTF-8 passes, and the message of another rule is unchanged.
+  EXPECT_EQ(Call("GET", "/customers?email=%C3%BC%40example.com").status, 200);
+  EXPECT_EQ(Call("GET", "/activities?type=caf%C3%A9").status, 200);
+  EXPECT_EQ(Message(Call("GET", "/activities?customerId=99999999999999999999")),
+            R"(customerId: invalid value "99999999999999999999", must be a positive 64-bit )"
+            R"(integer)");
 }
 
 TEST_F(HandlersTest, DeletionsAreStreamedInChunks) {

@@ -112,5 +112,23 @@ TEST(ReadId, RejectsEverythingElse) {
   EXPECT_EQ(problems.messages()[6], "g: invalid value [1]" + rule);
 }
 
+TEST(ReadString, RejectsTheNulCharacter) {
+  std::vector<std::string> texts;
+  Status problems;
+  Status status = ForEachMember(
+      R"({"a": "x\u0000y", "b": "\u0000", "c": "ok \u0001", "d": "\\u0000"})",
+      [&](std::string_view key, JsonValue& value) {
+        if (auto text = ReadString(value, key, "a string", problems)) texts.emplace_back(*text);
+      });
+  ASSERT_TRUE(status.ok()) << status.message();
+  ASSERT_EQ(problems.messages().size(), 2u);
+  EXPECT_EQ(problems.messages()[0],
+            R"(a: invalid value "x\u0000y", the NUL character (U+0000) is not allowed)");
+  EXPECT_EQ(problems.messages()[1],
+            R"(b: invalid value "\u0000", the NUL character (U+0000) is not allowed)");
+  // Other control characters and an escaped backslash followed by "u0000" are fine.
+  EXPECT_EQ(texts, (std::vector<std::string>{"ok \x01", "\\u0000"}));
+}
+
 }  // namespace
 }  // namespace cmfd

@@ -50,6 +50,23 @@ TEST(SegmentJson, GroupRejectsBadValues) {
   EXPECT_EQ(problems[3], "unknown field \"color\"");
 }
 
+TEST(SegmentJson, NulCharacterRejectedInNameAndReference) {
+  const std::string rule = ", the NUL character (U+0000) is not allowed";
+  for (const SegmentWrite write : {SegmentWrite::kCreate, SegmentWrite::kUpdate}) {
+    Result<SegmentGroupPatch> group =
+        ParseSegmentGroupPatch(R"({"name": "a\u0000b", "reference": "\u0000"})", write);
+    ASSERT_FALSE(group.ok());
+    ASSERT_EQ(group.status().messages().size(), 2u);
+    EXPECT_EQ(group.status().messages()[0], R"(name: invalid value "a\u0000b")" + rule);
+    EXPECT_EQ(group.status().messages()[1], R"(reference: invalid value "\u0000")" + rule);
+
+    Result<SegmentPatch> segment =
+        ParseSegmentPatch(R"({"name": "s", "group": 1, "reference": "r\u0000"})", write);
+    ASSERT_FALSE(segment.ok());
+    EXPECT_EQ(segment.status().message(), R"(reference: invalid value "r\u0000")" + rule);
+  }
+}
+
 TEST(SegmentJson, EmptyNameOnUpdateIsRejected) {
   EXPECT_EQ(ParseSegmentGroupPatch(R"({"name": ""})", SegmentWrite::kUpdate).status().message(),
             "name required");

@@ -55,7 +55,8 @@ TEST_F(SqliteDbTest, NestedUseOfSameSqlGetsSeparateStatements) {
   const char* sql = "SELECT name FROM t WHERE id = ?1";
   Result<SqliteStatement> outer = db_->Prepare(sql);
   Result<SqliteStatement> inner = db_->Prepare(sql);
-  ASSERT_TRUE(outer.ok() && inner.ok());
+  ASSERT_TRUE(outer.ok());
+  ASSERT_TRUE(inner.ok());
   outer->BindInt(1, 1);
   inner->BindInt(1, 2);
   ASSERT_TRUE(outer->Step().value());

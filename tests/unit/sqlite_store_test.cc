@@ -179,13 +179,15 @@ TEST_F(SqliteStoreTest, CreateCustomerSetsIdDatesAndToken) {
   EXPECT_FALSE(loaded->activities.has_value());
 }
 
-TEST_F(SqliteStoreTest, IdEncodedIsKeptWhenGivenAndDiffersOtherwise) {
+TEST_F(SqliteStoreTest, IdEncodedKeptOrRandom) {
   Customer given = MakeCustomer();
   given.id_encoded = "my-token";
   Result<Customer> first = store().CreateCustomer(given);
   Result<Customer> second = store().CreateCustomer(MakeCustomer());
   Result<Customer> third = store().CreateCustomer(MakeCustomer());
-  ASSERT_TRUE(first.ok() && second.ok() && third.ok());
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(second.ok());
+  ASSERT_TRUE(third.ok());
   EXPECT_EQ(first->id_encoded, "my-token");
   EXPECT_NE(second->id_encoded, third->id_encoded);
 }
@@ -227,7 +229,8 @@ TEST_F(SqliteStoreTest, AllCustomerFieldsRoundTrip) {
 TEST_F(SqliteStoreTest, IdsAreNeverReusedAfterDelete) {
   Result<Customer> first = store().CreateCustomer(MakeCustomer());
   Result<Customer> second = store().CreateCustomer(MakeCustomer());
-  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(second.ok());
   ASSERT_TRUE(store().DeleteCustomer(second->id).ok());
   Open();  // the counter survives a restart as well
   Result<Customer> third = store().CreateCustomer(MakeCustomer());
@@ -312,11 +315,14 @@ TEST_F(SqliteStoreTest, DeleteUnknownCustomerIsNotFound) {
 TEST_F(SqliteStoreTest, DeleteCustomerRecordsItAndItsActivities) {
   Result<Customer> customer = store().CreateCustomer(MakeCustomer());
   Result<Customer> other = store().CreateCustomer(MakeCustomer());
-  ASSERT_TRUE(customer.ok() && other.ok());
+  ASSERT_TRUE(customer.ok());
+  ASSERT_TRUE(other.ok());
   Result<std::pair<Activity, bool>> a1 = store().CreateActivity(MakeActivity(customer->id, "visit", 5));
   Result<std::pair<Activity, bool>> a2 = store().CreateActivity(MakeActivity(customer->id, "order", 3));
   Result<std::pair<Activity, bool>> kept = store().CreateActivity(MakeActivity(other->id, "visit", 1));
-  ASSERT_TRUE(a1.ok() && a2.ok() && kept.ok());
+  ASSERT_TRUE(a1.ok());
+  ASSERT_TRUE(a2.ok());
+  ASSERT_TRUE(kept.ok());
   Result<SegmentGroup> group = store().CreateSegmentGroup(GroupPatch("g"));
   Result<Segment> segment = store().CreateSegment(SegmentPatchFor(group->id, "s"));
   ASSERT_TRUE(store().ChangeCustomerSegments(customer->id, {segment->id}, {}).ok());
@@ -364,7 +370,9 @@ TEST_F(SqliteStoreTest, GetCustomerWithSegmentsAndActivities) {
   Result<std::pair<Activity, bool>> late = store().CreateActivity(MakeActivity(customer->id, "a", 50));
   Result<std::pair<Activity, bool>> early = store().CreateActivity(MakeActivity(customer->id, "b", 10));
   Result<std::pair<Activity, bool>> tie = store().CreateActivity(MakeActivity(customer->id, "c", 50));
-  ASSERT_TRUE(late.ok() && early.ok() && tie.ok());
+  ASSERT_TRUE(late.ok());
+  ASSERT_TRUE(early.ok());
+  ASSERT_TRUE(tie.ok());
 
   Result<Customer> loaded = store().GetCustomer(customer->id, true);
   ASSERT_TRUE(loaded.ok());
@@ -553,7 +561,8 @@ TEST_F(SqliteStoreTest, ListCustomersModifiedAfterIsStrict) {
   Result<Customer> old = store().CreateCustomer(MakeCustomer());
   clock_.Advance(10);
   Result<Customer> recent = store().CreateCustomer(MakeCustomer());
-  ASSERT_TRUE(old.ok() && recent.ok());
+  ASSERT_TRUE(old.ok());
+  ASSERT_TRUE(recent.ok());
   CustomerQuery query;
   query.modified_after = kStart;
   ListInfo info;
@@ -598,11 +607,14 @@ TEST_F(SqliteStoreTest, ListCustomersBySegmentsNeedsAll) {
   Result<SegmentGroup> group = store().CreateSegmentGroup(GroupPatch("g"));
   Result<Segment> s1 = store().CreateSegment(SegmentPatchFor(group->id, "one"));
   Result<Segment> s2 = store().CreateSegment(SegmentPatchFor(group->id, "two"));
-  ASSERT_TRUE(s1.ok() && s2.ok());
+  ASSERT_TRUE(s1.ok());
+  ASSERT_TRUE(s2.ok());
   Result<Customer> both = store().CreateCustomer(MakeCustomer());
   Result<Customer> only_one = store().CreateCustomer(MakeCustomer());
   Result<Customer> none = store().CreateCustomer(MakeCustomer());
-  ASSERT_TRUE(both.ok() && only_one.ok() && none.ok());
+  ASSERT_TRUE(both.ok());
+  ASSERT_TRUE(only_one.ok());
+  ASSERT_TRUE(none.ok());
   ASSERT_TRUE(store().ChangeCustomerSegments(both->id, {s1->id, s2->id}, {}).ok());
   ASSERT_TRUE(store().ChangeCustomerSegments(only_one->id, {s1->id}, {}).ok());
 
@@ -660,7 +672,9 @@ TEST_F(SqliteStoreTest, ListCustomersWithActivities) {
   Result<Customer> first = store().CreateCustomer(MakeCustomer());
   Result<Customer> second = store().CreateCustomer(MakeCustomer());
   Result<Customer> third = store().CreateCustomer(MakeCustomer());
-  ASSERT_TRUE(first.ok() && second.ok() && third.ok());
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(second.ok());
+  ASSERT_TRUE(third.ok());
   ASSERT_TRUE(store().CreateActivity(MakeActivity(first->id, "x", 20)).ok());
   ASSERT_TRUE(store().CreateActivity(MakeActivity(first->id, "y", 10)).ok());
   ASSERT_TRUE(store().CreateActivity(MakeActivity(third->id, "z", 5)).ok());
@@ -669,7 +683,9 @@ TEST_F(SqliteStoreTest, ListCustomersWithActivities) {
   query.include_activities = true;
   std::vector<Customer> rows = ListCustomers(store(), query);
   ASSERT_EQ(rows.size(), 3u);
-  ASSERT_TRUE(rows[0].activities && rows[1].activities && rows[2].activities);
+  ASSERT_TRUE(rows[0].activities);
+  ASSERT_TRUE(rows[1].activities);
+  ASSERT_TRUE(rows[2].activities);
   ASSERT_EQ(rows[0].activities->size(), 2u);
   EXPECT_EQ((*rows[0].activities)[0].type, "y");
   EXPECT_EQ((*rows[0].activities)[1].type, "x");
@@ -847,7 +863,8 @@ TEST_F(SqliteStoreTest, UpdateActivityRules) {
   Result<std::pair<Activity, bool>> first = store().CreateActivity(input);
   input.a_id = "ext-2";
   Result<std::pair<Activity, bool>> second = store().CreateActivity(input);
-  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(second.ok());
 
   Result<Activity> moved = store().UpdateActivity(first->first.id, [](Activity& a) {
     a.customer_id = 4242;
@@ -906,7 +923,8 @@ TEST_F(SqliteStoreTest, DeleteActivityRecordsItsType) {
 TEST_F(SqliteStoreTest, ListActivitiesOrderAndFilters) {
   Result<Customer> c1 = store().CreateCustomer(MakeCustomer());
   Result<Customer> c2 = store().CreateCustomer(MakeCustomer());
-  ASSERT_TRUE(c1.ok() && c2.ok());
+  ASSERT_TRUE(c1.ok());
+  ASSERT_TRUE(c2.ok());
   // id 1..5 with dates chosen so that date order differs from id order.
   ASSERT_TRUE(store().CreateActivity(MakeActivity(c1->id, "visit", 30)).ok());   // 1
   ASSERT_TRUE(store().CreateActivity(MakeActivity(c2->id, "order", 10)).ok());   // 2
@@ -1143,7 +1161,11 @@ TEST_F(SqliteStoreTest, DeleteSegmentGroupRemovesSegmentsAndTouchesCustomers) {
   Result<Segment> kept = store().CreateSegment(SegmentPatchFor(kept_group->id, "kept"));
   Result<Customer> member = store().CreateCustomer(MakeCustomer());
   Result<Customer> outsider = store().CreateCustomer(MakeCustomer());
-  ASSERT_TRUE(s1.ok() && s2.ok() && kept.ok() && member.ok() && outsider.ok());
+  ASSERT_TRUE(s1.ok());
+  ASSERT_TRUE(s2.ok());
+  ASSERT_TRUE(kept.ok());
+  ASSERT_TRUE(member.ok());
+  ASSERT_TRUE(outsider.ok());
   ASSERT_TRUE(store().ChangeCustomerSegments(member->id, {s2->id, kept->id}, {}).ok());
   ASSERT_TRUE(store().ChangeCustomerSegments(outsider->id, {kept->id}, {}).ok());
 
@@ -1262,7 +1284,9 @@ TEST_F(SqliteStoreTest, DeleteSegmentRemovesAssignments) {
   Result<Segment> gone = store().CreateSegment(SegmentPatchFor(group->id, "gone"));
   Result<Segment> kept = store().CreateSegment(SegmentPatchFor(group->id, "kept"));
   Result<Customer> member = store().CreateCustomer(MakeCustomer());
-  ASSERT_TRUE(gone.ok() && kept.ok() && member.ok());
+  ASSERT_TRUE(gone.ok());
+  ASSERT_TRUE(kept.ok());
+  ASSERT_TRUE(member.ok());
   ASSERT_TRUE(store().ChangeCustomerSegments(member->id, {gone->id, kept->id}, {}).ok());
 
   clock_.Advance(8);
@@ -1364,7 +1388,8 @@ TEST_F(SqliteStoreTest, ImportWritesBatchAndRejectsBadRows) {
 TEST_F(SqliteStoreTest, ApiKeysCreateListRevoke) {
   Result<ApiKey> shop = store().CreateApiKey("shop", "hash-1", false);
   Result<ApiKey> report = store().CreateApiKey("report", "hash-2", true);
-  ASSERT_TRUE(shop.ok() && report.ok());
+  ASSERT_TRUE(shop.ok());
+  ASSERT_TRUE(report.ok());
   EXPECT_EQ(shop->creation_date, kStart);
   EXPECT_FALSE(shop->last_used.has_value());
 

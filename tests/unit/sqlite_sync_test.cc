@@ -71,7 +71,7 @@ std::map<std::int64_t, std::string> ReadChanged(Store& store, std::int64_t after
   return rows;
 }
 
-TEST_F(SqliteSyncTest, WriteInSameSecondAsReadIsAfterTimestamp) {
+TEST_F(SqliteSyncTest, SameSecondWriteAfterTimestamp) {
   Result<Customer> before = store().CreateCustomer(NamedCustomer("before"));
   ASSERT_TRUE(before.ok());
 
@@ -89,7 +89,7 @@ TEST_F(SqliteSyncTest, WriteInSameSecondAsReadIsAfterTimestamp) {
   EXPECT_EQ(changed.count(after->id), 1u);
 }
 
-TEST_F(SqliteSyncTest, WriteOpenDuringReadIsAfterTimestamp) {
+TEST_F(SqliteSyncTest, OpenWriteAfterTimestamp) {
   Result<Customer> customer = store().CreateCustomer(NamedCustomer("old"));
   ASSERT_TRUE(customer.ok());
   clock_.Advance(1);
@@ -143,7 +143,7 @@ TEST_F(SqliteSyncTest, WriteOpenDuringReadIsAfterTimestamp) {
 // reader's clock reading (hooked here) starts that writer and then ticks the
 // clock. The reader must still return a timestamp below the writer's date,
 // which holds only if it reads the clock before it looks for open writes.
-TEST(SqliteSyncOrderTest, WriterStartingDuringTimestampIsAfterIt) {
+TEST(SqliteSyncOrderTest, WriterStartingMidReadAfterTimestamp) {
   TempDirectory dir;
   std::atomic<std::int64_t> now{1'700'000'000};
   std::atomic<bool> armed{false};

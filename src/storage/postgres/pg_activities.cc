@@ -69,16 +69,53 @@ Status LockCustomerKey(WriteTx& tx, std::int64_t id) {
 
 }  // namespace
 
-Result<std::pair<Activity, bool>> PgStore::CreateActivity(const Activity& input) {
+Result<std::pair<Activity, bool>> PgStore::CreateActivity(const Activity& input,
+                                                         const ActivityMerge& merge) {
+  // A merge needs the stored row, so the stored activity is locked, merged
+  // and updated by id. A plain insert follows when there is none: a
+  // concurrent create of the same activity then makes it fail on the unique
+  // index, and the retried attempt finds that activity and merges into it.
+  static const std::string kLoadByExternalId =
+      std::string("SELECT ") + kActivityColumns +
+      " FROM activities a WHERE a.customer_id = $1::bigint AND a.type = $2::text"
+      " AND a.a_id = $3::text FOR UPDATE";
+  static constexpr const char* kInsertNewActivity =
+      "INSERT INTO activities (customer_id, activity_date, type, implementation_class, o_id, "
+      "a_id, md5, attributes, modification_date, creation_date) "
+      "VALUES ($1::bigint, $2::bigint, $3::text, $4::text, $5::bigint, $6::text, $7::text, "
+      "$8::text, $9::bigint, $9::bigint) "
+      "RETURNING id, creation_date, true";
+  const bool merging = merge && input.a_id;
+
   Activity activity = input;
   bool created = false;
   CMFD_PG_TRY(CheckActivityText(activity));
   Status status = runner_.Write("activity create", [&](WriteTx& tx) -> Status {
+    activity = input;  // a retried attempt starts again from the request
     CMFD_PG_TRY(LockCustomerKey(tx, activity.customer_id));
 
     activity.modification_date = tx.now();
-    PgResult stored = tx.Exec(kInsertActivity, ActivityValues(activity));
-    if (!stored.ok()) return tx.Error(stored, "activity create");
+    if (merging) {
+      PgResult existing = tx.Exec(kLoadByExternalId, {IntParam(activity.customer_id),
+                                                      activity.type, *activity.a_id});
+      if (!existing.ok()) return tx.Error(existing, "activity create");
+      if (existing.rows() > 0) {
+        const Activity stored = ReadActivityRow(existing, 0);
+        activity.id = stored.id;
+        activity.creation_date = stored.creation_date;
+        merge(stored, activity);
+        Params params = ActivityValues(activity);
+        params.push_back(IntParam(activity.id));
+        PgResult updated = tx.Exec(kUpdateActivity, params);
+        if (!updated.ok()) return tx.Error(updated, "activity create");
+        created = false;
+        return Status::Ok();
+      }
+    }
+
+    PgResult stored = tx.Exec(merging ? kInsertNewActivity : kInsertActivity,
+                              ActivityValues(activity));
+    if (!stored.ok()) return tx.Error(stored, "activity create", kExternalIdIndex);
     activity.id = stored.Int(0, 0);
     activity.creation_date = stored.Int(0, 1);
     created = stored.Bool(0, 2);

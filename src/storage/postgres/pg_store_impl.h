@@ -58,7 +58,8 @@ class PgStore final : public Store {
       std::int64_t customer_id, const std::vector<std::int64_t>& add,
       const std::vector<std::int64_t>& remove) override;
 
-  Result<std::pair<Activity, bool>> CreateActivity(const Activity& activity) override;
+  Result<std::pair<Activity, bool>> CreateActivity(const Activity& activity,
+                                                   const ActivityMerge& merge) override;
   Result<Activity> UpdateActivity(std::int64_t id,
                                   const std::function<Status(Activity&)>& modify) override;
   Result<Activity> GetActivity(std::int64_t id) override;

@@ -76,9 +76,10 @@ Status LoadActivity(SqliteDb& db, std::int64_t id, Activity& activity, bool& fou
 
 }  // namespace
 
-// The single writer makes the look-up and the insert one atomic step; the
-// unique index on (customer_id, type, a_id) backs it up.
-Status SqliteStore::StoreActivity(WriteTransaction& txn, Activity& activity, bool& created) {
+// The single writer makes the look-up and the insert one atomic step, and
+// the unique index on (customer_id, type, a_id) backs it up.
+Status SqliteStore::StoreActivity(WriteTransaction& txn, Activity& activity, bool& created,
+                                  const ActivityMerge& merge) {
   Result<bool> exists = CustomerExists(txn.db, activity.customer_id);
   if (!exists.ok()) return exists.status();
   if (!exists.value()) return UnknownCustomerStatus(activity.customer_id);
@@ -93,6 +94,7 @@ Status SqliteStore::StoreActivity(WriteTransaction& txn, Activity& activity, boo
       CMFD_SQLITE_TRY(LoadActivity(txn.db, existing.value(), stored, found));
       activity.id = stored.id;
       activity.creation_date = stored.creation_date;
+      if (merge) merge(stored, activity);
       created = false;
       return WriteActivity(txn.db, kUpdateActivity, activity, activity.id);
     }
@@ -105,11 +107,12 @@ Status SqliteStore::StoreActivity(WriteTransaction& txn, Activity& activity, boo
   return Status::Ok();
 }
 
-Result<std::pair<Activity, bool>> SqliteStore::CreateActivity(const Activity& input) {
+Result<std::pair<Activity, bool>> SqliteStore::CreateActivity(const Activity& input,
+                                                             const ActivityMerge& merge) {
   Activity activity = input;
   bool created = false;
   Status status = RunWrite([&](WriteTransaction& txn) -> Status {
-    return StoreActivity(txn, activity, created);
+    return StoreActivity(txn, activity, created, merge);
   });
   if (!status.ok()) return status;
   return std::make_pair(std::move(activity), created);
@@ -219,15 +222,15 @@ Result<ListInfo> SqliteStore::ListActivities(const ActivityQuery& query,
   info.total_rows = total.value();
 
   if (offset.value() && *offset.value() < info.total_rows) {
-    // A customer's activities are few, so customer_id keeps its own index;
-    // otherwise a modified_since range picks its index by selectivity.
+    // A customer's activities are few, so customer_id keeps its own index.
+    // Otherwise a modified_since range picks its index by selectivity.
     const char* source = " FROM activities a";
     if (query.modified_since && !query.customer_id &&
         PreferRangeIndex(info.total_rows, table_rows.value(), *offset.value(),
                          query.page.page_size)) {
       source = " FROM activities a INDEXED BY activities_modification";
     }
-    // TODO: deep pages pay for OFFSET row by row; a keyset seek on
+    // TODO: deep pages pay for OFFSET row by row. A keyset seek on
     // (activity_date, id) would make every page cost the same.
     std::string sql = std::string("SELECT ") + kActivityColumns + source + filter.where() +
                       " ORDER BY a.activity_date, a.id LIMIT ? OFFSET ?";

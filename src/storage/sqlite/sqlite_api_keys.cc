@@ -11,7 +11,7 @@ namespace cmfd {
 namespace {
 
 // last_used is a hint for operators, so it is written at most once per key
-// in this many seconds; every other request that uses the key only reads.
+// in this many seconds. Every other request that uses the key only reads.
 constexpr std::int64_t kLastUsedResolutionSeconds = 60;
 
 constexpr const char* kApiKeyColumns = "id, name, read_only, hash, creation_date, last_used";
@@ -117,9 +117,9 @@ Result<std::optional<ApiKey>> SqliteStore::FindApiKey(const std::string& hash) {
   std::int64_t now = clock_.Now();
   if (key->last_used && now - *key->last_used < kLastUsedResolutionSeconds) return key;
 
-  // Record the use only when the writer is free: a request never waits for
-  // another request's write just to update a hint. A skipped update is
-  // retried by the next request that uses the key.
+  // Record the use only when the write lock is free, so that a request never
+  // waits for another request's write just to update a hint. A skipped
+  // update is retried by the next request that uses the key.
   std::unique_lock<std::mutex> lock(write_mutex_, std::try_to_lock);
   if (!lock.owns_lock()) return key;
   Status status = RunWriteLocked([&](WriteTransaction& txn) -> Status {
@@ -133,7 +133,7 @@ Result<std::optional<ApiKey>> SqliteStore::FindApiKey(const std::string& hash) {
     return Status::Ok();
   });
   if (!status.ok()) {
-    // The key itself is valid; failing the request over the hint would be
+    // The key itself is valid, and failing the request over the hint would be
     // worse than a stale last_used.
     spdlog::warn("could not record the use of API key \"{}\": {}", key->name, status.message());
   }

@@ -118,8 +118,8 @@ Status SqliteStore::ResolveCustomerSchema() {
 
   // One query for the whole check, built once: the first customer other than
   // ?1 whose values all equal the new ones. Strings compare through lower(),
-  // which folds ASCII letters only; the email term uses the lower(email)
-  // index, the other fields scan the table.
+  // which folds ASCII letters only. The email term uses the lower(email)
+  // index, and the other fields scan the table.
   duplicate_sql_ = "SELECT id FROM customers WHERE id <> ?1";
   int param = 2;
   for (const std::string& name : schema.duplicate_check) {
@@ -337,7 +337,7 @@ Result<Customer> SqliteStore::GetCustomer(std::int64_t id, bool include_activiti
   if (!reader.ok()) return reader.status();
   SqliteDb& db = reader->db();
 
-  // One statement is its own snapshot; the activities need a second one, so
+  // One statement is its own snapshot. The activities need a second one, so
   // both run in one read transaction.
   if (include_activities) CMFD_SQLITE_TRY(reader->Begin());
 
@@ -403,7 +403,7 @@ Result<ListInfo> SqliteStore::ListCustomers(const CustomerQuery& query,
     std::sort(segments.begin(), segments.end());
     segments.erase(std::unique(segments.begin(), segments.end()), segments.end());
     // A customer has each segment at most once, so having N of the N
-    // distinct ids means having all of them; an unknown id matches nothing.
+    // distinct ids means having all of them. An unknown id matches nothing.
     filter.Add("c.id IN (SELECT customer_id FROM customer_segments"
                " WHERE segment_id IN (SELECT value FROM json_each(?))"
                " GROUP BY customer_id HAVING count(*) = ?)",
@@ -443,8 +443,8 @@ Result<ListInfo> SqliteStore::ListCustomers(const CustomerQuery& query,
   info.total_rows = total.value();
 
   if (offset.value() && *offset.value() < info.total_rows) {
-    // The other filters have selective indexes of their own; a date range
-    // alone needs the choice made here.
+    // The other filters have selective indexes of their own, so only a date
+    // range alone needs the choice made here.
     bool only_modified_after = query.modified_after && query.segments_all.empty() &&
                                !query.email && query.extra_equals.empty();
     const char* source = " FROM customers c";
@@ -461,7 +461,7 @@ Result<ListInfo> SqliteStore::ListCustomers(const CustomerQuery& query,
     stmt->BindInt(filter.param_count() + 2, *offset.value());
 
     // With activities the page is collected first, to fetch the activities
-    // of all its customers in one query; without, rows stream straight out.
+    // of all its customers in one query. Without, rows stream straight out.
     std::vector<Customer> page;
     while (true) {
       Result<bool> has_row = stmt->Step();

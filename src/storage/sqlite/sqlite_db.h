@@ -6,9 +6,9 @@
 // are opened with SQLITE_OPEN_NOMUTEX, and the store hands each one to a
 // single thread).
 //
-// Errors become a Status: busy, locked, I/O and full-disk errors are
-// kUnavailable (the request may succeed later); everything else is
-// kInternal, because the store checks every rule a client can break before it
+// Errors become a Status. Busy, locked, I/O and full-disk errors are
+// kUnavailable, because the request may succeed later. Everything else is
+// kInternal: the store checks every rule a client can break before it
 // writes, so a constraint error that reaches SQLite is a server fault.
 #pragma once
 
@@ -36,10 +36,10 @@ namespace cmfd {
 // operation ("prepare", "step", "open /data/cmf.db").
 Status SqliteStatus(int result_code, std::string_view context, std::string_view message);
 
-// A prepared statement in use. Movable handle; its destructor resets the
-// statement and clears its bindings so that the next user of the cached
-// statement starts clean and no read snapshot is held by a forgotten step.
-// Binding indexes are 1-based, column indexes 0-based, as in the C API.
+// A prepared statement in use, as a movable handle. Its destructor resets the
+// statement and clears its bindings, so the next user of the cached
+// statement starts clean and a forgotten step keeps no read snapshot open.
+// Binding indexes are 1-based and column indexes 0-based, as in the C API.
 class SqliteStatement {
  public:
   SqliteStatement() = default;
@@ -135,7 +135,7 @@ class SqliteDb {
 
   struct CachedStatement {
     sqlite3_stmt* stmt = nullptr;
-    bool in_use = false;  // a SqliteStatement handle holds it
+    bool in_use = false;  // a SqliteStatement handle refers to it
   };
 
   sqlite3* db_;

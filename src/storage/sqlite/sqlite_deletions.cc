@@ -32,10 +32,10 @@ Result<std::int64_t> SqliteStore::ScanDeletions(const DeletionQuery& query,
   if (!reader.ok()) return reader.status();
   if (!cursor.started) timestamp = clock_.ReadTimestamp();
 
-  // Each chunk is one statement and so one snapshot; between chunks the
+  // Each chunk is one statement and so one snapshot. Between chunks the
   // keyset (creation_date, id) > cursor continues where the last one ended,
-  // whatever was written meanwhile. The cursor's `sequence` holds the last
-  // id: within one entity type (creation_date, id) is unique.
+  // whatever was written meanwhile. The cursor's `sequence` is the last id,
+  // because within one entity type (creation_date, id) is unique.
   std::int64_t since = query.since.value_or(std::numeric_limits<std::int64_t>::min());
   Result<SqliteStatement> stmt =
       cursor.started

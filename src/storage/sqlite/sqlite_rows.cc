@@ -23,7 +23,7 @@ std::vector<std::int64_t> ParseIdList(std::string_view text) {
     pos = next;
     if (pos < end && *pos == ',') ++pos;
   }
-  // group_concat has no defined order; the primary-key scan yields ascending
+  // group_concat has no defined order. The primary-key scan yields ascending
   // ids in practice, so this sort is nearly free.
   std::sort(ids.begin(), ids.end());
   return ids;

@@ -69,14 +69,14 @@ Result<std::int64_t> QueryCount(SqliteDb& db, const std::string& sql, const SqlF
 // The row count of "customers" or "activities", kept by triggers.
 Result<std::int64_t> TableRowCount(SqliteDb& db, const char* table);
 
-// Whether a page of `matching` rows out of `table_rows`, filtered by a range
-// on an indexed date but ordered by another index, is cheaper to read
-// through the date index (visiting the `matching` rows, then sorting them)
-// than by walking the order index and skipping non-matching rows (about
-// (offset + page_size) * table_rows / matching visits). Delta syncs, which
-// ask for the few rows changed since their last read, take the date index;
-// a first full sync walks the order index. SQLite's planner cannot make this
-// choice itself because the bound date is unknown when it plans.
+// Returns true when a page filtered by a date range is cheaper to read
+// through the date's index than along the index of the list order. The date
+// index visits the `matching` rows and sorts them. The order index skips
+// non-matching rows, about (offset + page_size) * table_rows / matching
+// visits. So a delta sync, which asks for the few rows changed since its
+// last read, takes the date index, and a first full sync walks the order.
+// SQLite's planner cannot choose this way because it plans before the date
+// is bound.
 bool PreferRangeIndex(std::int64_t matching, std::int64_t table_rows, std::int64_t offset,
                       std::int64_t page_size);
 

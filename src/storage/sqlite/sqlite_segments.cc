@@ -353,8 +353,8 @@ Result<Segment> SqliteStore::UpdateSegment(std::int64_t id, const SegmentPatch& 
     CMFD_SQLITE_TRY(LoadSegment(txn.db, id, segment, found));
     if (!found) return NotFoundStatus("Segment", id);
 
-    // A move re-applies every group rule against the new group; an absent
-    // `calculated` takes that group's flag.
+    // A move re-applies every group rule against the new group, and an
+    // absent `calculated` takes that group's flag.
     std::optional<std::int64_t> group_id = patch.group.value_or(segment.group);
     CMFD_SQLITE_TRY(ApplySegmentGroup(txn.db, group_id, patch, segment));
     if (patch.reference) segment.reference = *patch.reference;

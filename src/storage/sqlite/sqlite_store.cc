@@ -75,7 +75,7 @@ Status SqliteStore::Initialize() {
   if (!row.value() || wal->ColumnView(0) != "wal") {
     return Status::Internal("SQLite database " + path_ + " could not be switched to WAL mode");
   }
-  wal = SqliteStatement();  // reset before the migration transaction
+  wal = SqliteStatement();  // release the statement before the migration transaction
 
   return MigrateSqliteSchema(*writer_, clock_.Now());
 }
@@ -112,9 +112,13 @@ void SqliteStore::ReturnReader(std::unique_ptr<SqliteDb> db) {
 
 SqliteStore::Reader::~Reader() {
   if (db_ == nullptr) return;
-  if (db_->InTransaction() && !db_->Run("ROLLBACK").ok()) {
-    spdlog::error("SQLite reader connection could not roll back; closing it");
-    return;
+  if (db_->InTransaction()) {
+    Status rollback = db_->Run("ROLLBACK");
+    if (!rollback.ok()) {
+      spdlog::error("closing an SQLite reader connection of {}: {}", store_->path_,
+                    rollback.message());
+      return;
+    }
   }
   store_->ReturnReader(std::move(db_));
 }
@@ -139,8 +143,12 @@ Status SqliteStore::RunWriteLocked(const WriteBody& body) {
   struct EndGuard {
     SqliteStore* store;
     ~EndGuard() {
-      if (store->writer_->InTransaction() && !store->writer_->Run("ROLLBACK").ok()) {
-        spdlog::error("SQLite writer could not roll back a failed transaction");
+      if (store->writer_->InTransaction()) {
+        Status rollback = store->writer_->Run("ROLLBACK");
+        if (!rollback.ok()) {
+          spdlog::error("rollback of a failed write to {} failed: {}", store->path_,
+                        rollback.message());
+        }
       }
       store->clock_.EndWrite();
     }

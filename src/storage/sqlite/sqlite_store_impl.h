@@ -49,7 +49,8 @@ class SqliteStore final : public Store {
       std::int64_t customer_id, const std::vector<std::int64_t>& add,
       const std::vector<std::int64_t>& remove) override;
 
-  Result<std::pair<Activity, bool>> CreateActivity(const Activity& activity) override;
+  Result<std::pair<Activity, bool>> CreateActivity(const Activity& activity,
+                                                   const ActivityMerge& merge) override;
   Result<Activity> UpdateActivity(std::int64_t id,
                                   const std::function<Status(Activity&)>& modify) override;
   Result<Activity> GetActivity(std::int64_t id) override;
@@ -91,9 +92,9 @@ class SqliteStore final : public Store {
   Result<std::unique_ptr<CopyTarget>> BeginCopy() override;
 
  private:
-  // A reader connection lent from the pool to one read. Returns the
-  // connection on destruction, rolling back a transaction left open by an
-  // error; a connection that cannot roll back is closed instead.
+  // A reader connection lent from the pool to one read. The destructor rolls
+  // back a transaction that an error left open and returns the connection to
+  // the pool, or closes it when the rollback fails.
   class Reader {
    public:
     Reader() = default;
@@ -112,8 +113,8 @@ class SqliteStore final : public Store {
     std::unique_ptr<SqliteDb> db_;
   };
 
-  // What a write transaction body gets: the writer connection and the one
-  // time (epoch seconds) that every date written in it carries.
+  // The context of a write transaction body: the writer connection and the
+  // one time (epoch seconds) that every date written in it carries.
   struct WriteTransaction {
     SqliteDb& db;
     std::int64_t now;
@@ -147,7 +148,8 @@ class SqliteStore final : public Store {
   // may have written part of its rows, so the caller rolls back the
   // transaction or a savepoint taken before it.
   Status InsertCustomer(WriteTransaction& txn, Customer& customer);
-  Status StoreActivity(WriteTransaction& txn, Activity& activity, bool& created);
+  Status StoreActivity(WriteTransaction& txn, Activity& activity, bool& created,
+                       const ActivityMerge& merge = {});
   Status ChangeSegmentsOf(WriteTransaction& txn, std::int64_t customer_id,
                           const std::vector<std::int64_t>& add,
                           const std::vector<std::int64_t>& remove,

@@ -19,7 +19,7 @@ SyncClock::SyncClock(std::function<std::int64_t()> source) : source_(std::move(s
 std::int64_t SyncClock::Now() {
   std::int64_t now = source_();
   std::int64_t last = last_.load();
-  // Raise last_ to `now` unless another thread got further; the result is the
+  // Raise last_ to `now` unless another thread got further. The result is the
   // maximum either way, so every later call returns at least this value.
   while (now > last && !last_.compare_exchange_weak(last, now)) {
   }

@@ -28,9 +28,10 @@
 //     order of seq_cst operations (otherwise (b) would read W's start). W's
 //     step 2 follows, and Now() is a maximum kept in an atomic that (a)
 //     raised to n before (b), so W's dates are >= n >= T + 1.
-// The order of (a) before (b) matters: a reader that loads the atomic first
-// and then reads the clock can get n one second later than the date of a
-// writer that starts between the two steps and commits after the snapshot.
+// The order of (a) before (b) matters. A reader that loads the atomic first
+// and then reads the clock can miss a writer that starts between its two
+// steps, reads the clock just before the second ticks and commits after the
+// snapshot: n is then one second later than that writer's date.
 //
 // The guarantee covers writes made through one SyncClock, that is one store
 // object in one process, which is how cmfd runs (the command-line API-key
