@@ -705,7 +705,14 @@ def main():
             shutil.rmtree(run_dir, ignore_errors=True)
 
 
+def stop_on_sigterm(signum, frame):
+    """Turn SIGTERM (from `timeout`, for example) into an exception, so that the
+    cleanup in main() stops the servers and the PostgreSQL cluster it started."""
+    raise KeyboardInterrupt
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
         main()
     except BenchError as error:

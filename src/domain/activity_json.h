@@ -53,7 +53,7 @@ struct ActivityPatch {
   std::optional<std::optional<std::string>> a_id;
   std::optional<std::string> attributes_json;
   // Create only: the body had no activityDate (absent or null), so
-  // activity_date holds the current time. An upsert then keeps the stored
+  // activity_date contains the current time. An upsert then keeps the stored
   // date instead (KeepStoredActivityDate).
   bool activity_date_defaulted = false;
 };

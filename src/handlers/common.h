@@ -61,11 +61,11 @@ std::optional<std::int64_t> ParseIdParam(const QueryParams& query, std::string_v
                                          Status& problems);
 
 // Checks a query value that is used as text (a filter compared with stored
-// strings): it must be valid UTF-8 and must not contain U+0000, because
-// PostgreSQL rejects the one and cuts text at the other, and both backends
-// must answer alike. A problem names the parameter and shows the value with
-// every byte outside printable ASCII (and '%') percent-encoded, as a client
-// would write it in a URL: "email: invalid value \"%FF%FE\" ...".
+// strings). It must be valid UTF-8 and must not contain U+0000, because
+// PostgreSQL rejects the one and cuts text at the other, so both backends
+// return the same 400. A problem names the parameter and shows the value
+// with every byte outside printable ASCII (and '%') percent-encoded, as a
+// client would write it in a URL: "email: invalid value \"%FF%FE\" ...".
 bool CheckTextParam(std::string_view name, std::string_view value, Status& problems);
 
 // Reads an optional text parameter: the first value of `name`, checked by

@@ -70,6 +70,17 @@ std::string RedactRequestTarget(std::string_view target) {
   const std::size_t question = target.find('?');
   if (question == std::string_view::npos) return std::string(target);
 
+  // Fast path for the access log: a query without "api" in any letter case
+  // and without percent-encoding cannot name an apikey parameter.
+  bool may_name_key = false;
+  for (std::size_t i = question + 1; i < target.size() && !may_name_key; ++i) {
+    if (target[i] == '%') may_name_key = true;
+    if (i + 3 <= target.size() && EqualsIgnoringCase(target.substr(i, 3), "api")) {
+      may_name_key = true;
+    }
+  }
+  if (!may_name_key) return std::string(target);
+
   const std::size_t hash = target.find('#', question);
   const std::string_view query =
       target.substr(question + 1, hash == std::string_view::npos ? hash : hash - question - 1);

@@ -1,28 +1,29 @@
 #include "util/logging.h"
 
 #include <fcntl.h>
-#include <spdlog/async.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 namespace cmfd {
 
 namespace {
 
-// Writes log lines to a file descriptor from the async logger's thread. It
-// writes whenever that thread's queue is empty, so a quiet server's lines
-// appear at once. Under load, one write() then carries many lines instead of
-// one system call per access-log line.
+// Collects formatted lines and writes them to a file descriptor in batches:
+// when 64 KiB have gathered, on flush(), and from the Flusher below. One
+// write() for many access-log lines costs far less than a system call, or a
+// wake-up of a logging thread, per request.
 class BatchingSink : public spdlog::sinks::base_sink<std::mutex> {
  public:
-  BatchingSink(int fd, bool owns_fd, std::shared_ptr<spdlog::details::thread_pool> queue)
-      : fd_(fd), owns_fd_(owns_fd), queue_(std::move(queue)) {}
+  BatchingSink(int fd, bool owns_fd) : fd_(fd), owns_fd_(owns_fd) {}
 
   ~BatchingSink() override {
     WriteOut();
@@ -30,11 +31,12 @@ class BatchingSink : public spdlog::sinks::base_sink<std::mutex> {
   }
 
  protected:
+  // base_sink calls both under its mutex.
   void sink_it_(const spdlog::details::log_msg& message) override {
     spdlog::memory_buf_t line;
     formatter_->format(message, line);
     pending_.append(line.data(), line.size());
-    if (pending_.size() >= kMaxPending || queue_->queue_size() == 0) WriteOut();
+    if (pending_.size() >= kMaxPending) WriteOut();
   }
 
   void flush_() override { WriteOut(); }
@@ -55,9 +57,39 @@ class BatchingSink : public spdlog::sinks::base_sink<std::mutex> {
 
   int fd_;
   bool owns_fd_;
-  std::shared_ptr<spdlog::details::thread_pool> queue_;
   std::string pending_;
 };
+
+// Flushes the default logger every 100 ms until stopped.
+class Flusher {
+ public:
+  Flusher() : thread_([this] { Run(); }) {}
+
+  ~Flusher() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!stopping_) {
+      wake_.wait_for(lock, std::chrono::milliseconds(100));
+      if (auto logger = spdlog::default_logger()) logger->flush();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+std::unique_ptr<Flusher> flusher;
 
 }  // namespace
 
@@ -77,22 +109,22 @@ Status SetUpLogging(const std::string& file, const std::string& level) {
     }
   }
 
-  // A full queue makes the caller wait rather than drop lines: the access
-  // log is a record, not a sample.
-  constexpr std::size_t kQueueSize = 8192;
-  spdlog::init_thread_pool(kQueueSize, 1);
-  auto sink = std::make_shared<BatchingSink>(fd, !file.empty(), spdlog::thread_pool());
-  auto logger = std::make_shared<spdlog::async_logger>(
-      "cmfd", sink, spdlog::thread_pool(), spdlog::async_overflow_policy::block);
+  auto logger = std::make_shared<spdlog::logger>(
+      "cmfd", std::make_shared<BatchingSink>(fd, !file.empty()));
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
   logger->set_level(parsed);
+  logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(std::move(logger));
+  if (!flusher) flusher = std::make_unique<Flusher>();
   return Status::Ok();
 }
 
 void ShutDownLogging() {
+  flusher.reset();
+  // The logger itself stays, so that a late line from another thread is
+  // still written (by the sink's destructor) instead of reaching a null
+  // default logger.
   if (auto logger = spdlog::default_logger()) logger->flush();
-  spdlog::shutdown();
 }
 
 }  // namespace cmfd

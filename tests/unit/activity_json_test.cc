@@ -102,7 +102,7 @@ TEST(ActivityJson, KeepStoredActivityDateRecomputesMd5) {
   EXPECT_EQ(retry.md5, ComputeActivityMd5(retry));
 }
 
-TEST(ActivityJson, NulCharacterRejectedInStrings) {
+TEST(ActivityJson, NulRejectedInStrings) {
   const std::string rule = ", the NUL character (U+0000) is not allowed";
   EXPECT_EQ(Problems(R"({"customerId": 1, "type": "a\u0000b"})")[0],
             R"(type: invalid value "a\u0000b")" + rule);
@@ -114,7 +114,7 @@ TEST(ActivityJson, NulCharacterRejectedInStrings) {
             R"(type: invalid value "\u0000")" + rule);
 }
 
-TEST(ActivityJson, NulEscapeInAttributesKeptAsSent) {
+TEST(ActivityJson, NulEscapeInAttributesKept) {
   EXPECT_EQ(AttributesOf(R"({"k\u0000": ["\u0000", "a\u0000b"]})"),
             R"({"k\u0000":["\u0000","a\u0000b"]})");
 }

@@ -208,7 +208,7 @@ TEST(CustomerJson, PasswordIsHashedAndNeverWritten) {
             "password: invalid value, the NUL character (U+0000) is not allowed");
 }
 
-TEST(CustomerJson, NulCharacterRejectedInEveryStringField) {
+TEST(CustomerJson, NulRejectedInStringFields) {
   const std::string rule = ", the NUL character (U+0000) is not allowed";
   for (const std::string key : {"gender", "firstname", "lastname", "birthdate", "street", "zip",
                                 "city", "phone", "countryCode", "email", "idEncoded"}) {

@@ -182,14 +182,14 @@ TEST_F(HandlersTest, ActivityUpsertAnswers201Then200) {
   EXPECT_EQ(Call("GET", "/activities?customerId=-1").status, 400);
 }
 
-TEST_F(HandlersTest, ActivityUpsertWithoutDateKeepsStoredDate) {
+TEST_F(HandlersTest, UpsertWithoutDateKeepsDate) {
   const std::string customer = std::to_string(CreateCustomer("{}"));
   const std::string key = R"({"customerId": )" + customer + R"(, "type": "order", "a_id": "o-2")";
   Response created = Call("POST", "/activities", key + R"(, "activityDate": 1700000000})");
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string first_md5(Json(created)["data"]["md5"].get_string().value());
 
-  for (const std::string retry : {key + "}", key + R"(, "activityDate": null})")) {
+  for (const std::string retry : {key + "}", key + R"(, "activityDate": null})"}) {
     Response again = Call("POST", "/activities", retry);
     ASSERT_EQ(again.status, 200) << again.body;
     EXPECT_EQ(Json(again)["data"]["activityDate"].get_int64().value(), 1700000000) << retry;
@@ -209,7 +209,7 @@ TEST_F(HandlersTest, ActivityUpsertWithoutDateKeepsStoredDate) {
   EXPECT_GE(Json(fresh)["data"]["activityDate"].get_int64().value(), before);
 }
 
-TEST_F(HandlersTest, TextQueryParamsMustBeUtf8WithoutNul) {
+TEST_F(HandlersTest, TextParamsNeedUtf8WithoutNul) {
   config_.customer.fields.push_back({"customerNumber", FieldType::kString, {}, true});
   Open();
 

@@ -50,7 +50,7 @@ TEST(SegmentJson, GroupRejectsBadValues) {
   EXPECT_EQ(problems[3], "unknown field \"color\"");
 }
 
-TEST(SegmentJson, NulCharacterRejectedInNameAndReference) {
+TEST(SegmentJson, NulRejectedInNameAndReference) {
   const std::string rule = ", the NUL character (U+0000) is not allowed";
   for (const SegmentWrite write : {SegmentWrite::kCreate, SegmentWrite::kUpdate}) {
     Result<SegmentGroupPatch> group =

@@ -1,6 +1,7 @@
 #include "storage/sqlite/sqlite_db.h"
 
 #include <mutex>
+#include <new>
 #include <utility>
 
 namespace cmfd {
@@ -108,14 +109,25 @@ Status SqliteStatement::Run() {
 
 std::string_view SqliteStatement::ColumnView(int column) const {
   const unsigned char* text = sqlite3_column_text(stmt_, column);
-  if (text == nullptr) return {};
+  if (text == nullptr) {
+    if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return {};
+    throw std::bad_alloc();
+  }
   int size = sqlite3_column_bytes(stmt_, column);
   return std::string_view(reinterpret_cast<const char*>(text), static_cast<std::size_t>(size));
 }
 
 std::optional<std::string> SqliteStatement::ColumnOptionalText(int column) const {
-  if (IsNull(column)) return std::nullopt;
-  return ColumnText(column);
+  // sqlite3_column_text returns NULL for an SQL NULL and when it runs out of
+  // memory, so the type is checked only on that rare path. Out of memory
+  // must not read as null, or an update would store the null.
+  const unsigned char* text = sqlite3_column_text(stmt_, column);
+  if (text == nullptr) {
+    if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
+    throw std::bad_alloc();
+  }
+  int size = sqlite3_column_bytes(stmt_, column);
+  return std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(size));
 }
 
 std::optional<std::int64_t> SqliteStatement::ColumnOptionalInt(int column) const {

@@ -71,7 +71,9 @@ class SqliteStatement {
   bool IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
   std::int64_t ColumnInt(int column) const { return sqlite3_column_int64(stmt_, column); }
   bool ColumnBool(int column) const { return sqlite3_column_int64(stmt_, column) != 0; }
-  // Valid until the next Step() or the end of this handle.
+  // Text accessors return "" (or nullopt) for NULL and throw std::bad_alloc
+  // when SQLite runs out of memory converting the value. A view is valid
+  // until the next Step() or the end of this handle.
   std::string_view ColumnView(int column) const;
   std::string ColumnText(int column) const { return std::string(ColumnView(column)); }
   std::optional<std::string> ColumnOptionalText(int column) const;
