@@ -618,6 +618,7 @@ Result<ServeOutcome> RunServer(const ServerOptions& options, Dispatcher& dispatc
     if (error) return;
     spdlog::info("received {}: no longer accepting connections, finishing requests in flight",
                  SignalName(number));
+    spdlog::default_logger()->flush();
     drain->BeginDrain();
     server->close_async([] {},
                         [](std::exception_ptr failure) {
@@ -633,6 +634,9 @@ Result<ServeOutcome> RunServer(const ServerOptions& options, Dispatcher& dispatc
   spdlog::info("cmfd {} listening on {}, database {}, {} event-loop threads, {} workers",
                CMFD_VERSION, bound_address, RedactDatabase(options.database), threads,
                options.workers);
+  // Log lines are written in batches; this one is out before the first
+  // request can be answered, for whoever waits for the server to be up.
+  spdlog::default_logger()->flush();
 
   std::vector<std::thread> loop_threads;
   for (int i = 0; i < threads; ++i) {
