@@ -115,7 +115,7 @@ std::string RedactDatabase(std::string_view database) {
   std::string text(database);
 
   // URL user info: scheme://user:password@host... libpq ends the authority
-  // at the first '/', so a raw '?' may be part of a password; taking the
+  // at the first '/', so a raw '?' may be part of a password. Taking the
   // last '@' before that '/' also covers a raw '@' in the password.
   const std::size_t scheme_end = text.find("://");
   if (scheme_end != std::string::npos) {

@@ -19,7 +19,7 @@ namespace {
 
 // Collects formatted lines and writes them to a file descriptor in batches:
 // when 64 KiB have gathered, on flush(), and from the Flusher below. One
-// write() for many access-log lines costs far less than a system call, or a
+// write() for many access-log lines costs less than a system call, or a
 // wake-up of a logging thread, per request.
 class BatchingSink : public spdlog::sinks::base_sink<std::mutex> {
  public:
