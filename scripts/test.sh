@@ -8,8 +8,9 @@
 #
 # Environment:
 #   CMFD_TEST_BACKENDS  comma-separated databases for the black-box tests:
-#                       sqlite (default), postgres, or both. When it names
-#                       postgres, a throwaway cluster is started for the run.
+#                       sqlite, postgres, or both (the default). When it
+#                       names postgres, a throwaway cluster is started for
+#                       the run.
 #   CMAKE_BUILD_TYPE    passed on to scripts/build.sh (default Release)
 set -euo pipefail
 
@@ -22,7 +23,7 @@ bash scripts/install-deps.sh --test
 # Build everything, including the unit-test binary that ctest runs.
 bash scripts/build.sh
 
-export CMFD_TEST_BACKENDS="${CMFD_TEST_BACKENDS:-sqlite}"
+export CMFD_TEST_BACKENDS="${CMFD_TEST_BACKENDS:-sqlite,postgres}"
 
 # ---- PostgreSQL ----
 # The black-box tests reach PostgreSQL through CMFD_TEST_POSTGRES_URL. The
