@@ -43,6 +43,7 @@ std::unique_ptr<Store> OpenStoreOrFail(const Config& config) {
   StoreOptions store_options;
   store_options.customer = config.customer;
   store_options.pool_size = config.pool_size;
+  store_options.durability = config.durability;
   Result<std::unique_ptr<Store>> store = OpenStore(config.database, store_options);
   if (!store.ok()) {
     Fail("cannot open database " + RedactDatabase(config.database) + ": " +

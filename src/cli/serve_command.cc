@@ -28,6 +28,8 @@ struct ServeOptions {
   CLI::Option* threads_option = nullptr;
   int pool_size = 0;
   CLI::Option* pool_size_option = nullptr;
+  std::string durability;
+  CLI::Option* durability_option = nullptr;
 };
 
 void RunServe(const ServeOptions& options) {
@@ -35,6 +37,11 @@ void RunServe(const ServeOptions& options) {
   if (options.listen_option->count() > 0) config.listen = options.listen;
   if (options.threads_option->count() > 0) config.threads = options.threads;
   if (options.pool_size_option->count() > 0) config.pool_size = options.pool_size;
+  if (options.durability_option->count() > 0) {
+    for (Durability durability : {Durability::kFull, Durability::kNormal, Durability::kOff}) {
+      if (options.durability == DurabilityName(durability)) config.durability = durability;
+    }
+  }
 
   Result<ListenAddress> listen = ParseListenAddress(config.listen);
   if (!listen.ok()) Fail(listen.status().message());
@@ -126,6 +133,15 @@ void AddServeCommand(CLI::App& app) {
                        "pool_size, else 16)")
           ->type_name("N")
           ->check(CLI::Range(1, 1000));
+  options->durability_option =
+      command
+          ->add_option("--durability", options->durability,
+                       "what an acknowledged write survives, with SQLite: full syncs every "
+                       "commit to disk and survives power loss, normal survives a crash of "
+                       "cmfd, off leaves syncing to the operating system (default: the config "
+                       "file's `durability`, else full)")
+          ->type_name("LEVEL")
+          ->check(CLI::IsMember({"full", "normal", "off"}));
   command
       ->add_option("--log-file", options->log_file,
                    "append log lines to this file (default: standard error)")

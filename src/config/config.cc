@@ -481,6 +481,19 @@ constexpr Key kRootKeys[] = {
          state.config.threads = static_cast<int>(*value);
        }
      }},
+    {"durability",
+     [](LoadState& state, const toml::node& node, const std::string& path) {
+       std::optional<std::string> value = state.reader.String(node, path);
+       if (!value) return;
+       for (Durability durability : {Durability::kFull, Durability::kNormal, Durability::kOff}) {
+         if (*value == DurabilityName(durability)) {
+           state.config.durability = durability;
+           return;
+         }
+       }
+       state.reader.Fail(node, path,
+                         "invalid value \"" + *value + "\", must be one of full, normal, off");
+     }},
     {"limits",
      [](LoadState& state, const toml::node& node, const std::string& path) {
        ReadTable(state, node, path, kLimitsKeys);
@@ -521,6 +534,15 @@ void CheckFieldReferences(LoadState& state) {
 }
 
 }  // namespace
+
+const char* DurabilityName(Durability durability) {
+  switch (durability) {
+    case Durability::kFull: return "full";
+    case Durability::kNormal: return "normal";
+    case Durability::kOff: return "off";
+  }
+  return "full";
+}
 
 Status LoadConfigFile(const std::string& path, Config& config) {
   std::ifstream file(path, std::ios::binary);

@@ -3,6 +3,7 @@
 //
 // The TOML layout (every key optional):
 //   listen = "127.0.0.1:8080"      database = "cmf.db"      threads = 2
+//   durability = "full"
 //   [limits]   max_body_bytes = 1048576   max_page_size = 1000
 //   [customer] required = [["email"], ["firstname", "lastname"]]
 //              duplicate_check = ["email"]
@@ -42,10 +43,22 @@ struct CustomerSchema {
   std::vector<std::string> duplicate_check;
 };
 
+// What an acknowledged write survives (docs/durability.md). With SQLite:
+// kFull syncs the write-ahead log on every commit (synchronous=FULL) and
+// survives a crash of the operating system or a power loss; kNormal
+// (synchronous=NORMAL) survives a crash of cmfd but can lose the last
+// commits on power loss; kOff (synchronous=OFF) never syncs, and power loss
+// can also corrupt the database.
+enum class Durability { kFull, kNormal, kOff };
+
+// The configuration spelling of `durability`: "full", "normal" or "off".
+const char* DurabilityName(Durability durability);
+
 struct Config {
   std::string listen = "127.0.0.1:8080";
   std::string database = "cmf.db";
   int threads = 2;  // event-loop threads
+  Durability durability = Durability::kFull;  // `durability`, `--durability` on serve
 
   std::uint64_t max_body_bytes = 1048576;  // a body of exactly this size is accepted
   std::int64_t max_page_size = 1000;

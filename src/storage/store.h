@@ -172,6 +172,9 @@ class CopyTarget : public CopySink {
 struct StoreOptions {
   CustomerSchema customer;
   int pool_size = 0;  // connections; 0 = the backend's default
+  // What a committed write survives. The SQLite store maps it to PRAGMA
+  // synchronous; PostgreSQL keeps the server's own setting.
+  Durability durability = Durability::kFull;
 };
 
 class Store {

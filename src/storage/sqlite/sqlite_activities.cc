@@ -2,6 +2,7 @@
 #include <utility>
 
 #include "storage/json_text.h"
+#include "storage/sqlite/sqlite_paging.h"
 #include "storage/sqlite/sqlite_rows.h"
 #include "storage/sqlite/sqlite_store_impl.h"
 
@@ -213,41 +214,89 @@ Result<ListInfo> SqliteStore::ListActivities(const ActivityQuery& query,
   info.timestamp = clock_.ReadTimestamp();
   CMFD_SQLITE_TRY(reader->Begin());
 
-  Result<std::int64_t> table_rows = TableRowCount(db, "activities");
-  if (!table_rows.ok()) return table_rows.status();
-  Result<std::int64_t> total =
-      filter.empty() ? table_rows
-                     : QueryCount(db, "SELECT count(*) FROM activities a" + filter.where(), filter);
-  if (!total.ok()) return total.status();
-  info.total_rows = total.value();
-
-  if (offset.value() && *offset.value() < info.total_rows) {
-    // A customer's activities are few, so customer_id keeps its own index.
-    // Otherwise a modified_since range picks its index by selectivity.
-    const char* source = " FROM activities a";
-    if (query.modified_since && !query.customer_id &&
-        PreferRangeIndex(info.total_rows, table_rows.value(), *offset.value(),
-                         query.page.page_size)) {
-      source = " FROM activities a INDEXED BY activities_modification";
-    }
-    // TODO: deep pages pay for OFFSET row by row. A keyset seek on
-    // (activity_date, id) would make every page cost the same.
-    std::string sql = std::string("SELECT ") + kActivityColumns + source + filter.where() +
-                      " ORDER BY a.activity_date, a.id LIMIT ? OFFSET ?";
-    Result<SqliteStatement> stmt = db.Prepare(sql);
-    if (!stmt.ok()) return stmt.status();
-    filter.Bind(stmt.value());
-    stmt->BindInt(filter.param_count() + 1, query.page.page_size);
-    stmt->BindInt(filter.param_count() + 2, *offset.value());
-    while (true) {
-      Result<bool> has_row = stmt->Step();
-      if (!has_row.ok()) return has_row.status();
-      if (!has_row.value()) break;
-      Activity activity;
-      ReadActivityRow(stmt.value(), activity);
-      row(activity);
+  // The first statement takes the snapshot, so the counters, the total and
+  // the rows all describe the same state.
+  Result<TableCounters> counters = ReadTableCounters(db);
+  if (!counters.ok()) return counters.status();
+  const std::string shape = "activities" + filter.Key();
+  if (filter.empty()) {
+    info.total_rows = counters->activities;
+  } else {
+    const CacheVersion count_version{counters->activities_changes, counters->activities};
+    if (std::optional<std::int64_t> cached = page_cache_.FindCount(shape, count_version)) {
+      info.total_rows = *cached;
+    } else {
+      Result<std::int64_t> total =
+          QueryCount(db, "SELECT count(*) FROM activities a" + filter.where(), filter);
+      if (!total.ok()) return total.status();
+      info.total_rows = total.value();
+      page_cache_.AddCount(shape, count_version, info.total_rows);
     }
   }
+  if (!offset.value() || *offset.value() >= info.total_rows) {
+    CMFD_SQLITE_TRY(reader->Commit());
+    return info;
+  }
+
+  // An insert that sorts last moves no checkpoint; every other change
+  // raises activities_changes (see sqlite_page_cache.h).
+  const PagedShape paged{page_cache_, shape, CacheVersion{counters->activities_changes, 0}};
+
+  // A customer's activities are few, so customer_id keeps its own index.
+  // Otherwise a modified_since range picks its index by selectivity.
+  auto source = [&](std::int64_t skip) -> const char* {
+    if (query.modified_since && !query.customer_id &&
+        PreferRangeIndex(info.total_rows, counters->activities, skip, query.page.page_size)) {
+      return " FROM activities a INDEXED BY activities_modification";
+    }
+    return " FROM activities a";
+  };
+  // A row value comparison, which SQLite turns into a range of the
+  // (activity_date, id) order of the date indexes.
+  auto seek = [&](const std::optional<PageKey>& after) {
+    SqlFilter seeking = filter;
+    if (after) seeking.Add("(a.activity_date, a.id) > (?, ?)", {(*after)[0], (*after)[1]});
+    return seeking;
+  };
+
+  const std::int64_t offset_rows = *offset.value();
+  Result<PageStart> start = LocatePage(
+      paged, offset_rows, CheckpointStride(info.total_rows), /*key_columns=*/2,
+      [&](const std::optional<PageKey>& after, std::int64_t limit) -> Result<SqliteStatement> {
+        SqlFilter seeking = seek(after);
+        Result<SqliteStatement> stmt =
+            db.Prepare("SELECT a.activity_date, a.id" + std::string(source(limit)) +
+                       seeking.where() + " ORDER BY a.activity_date, a.id LIMIT ?");
+        if (!stmt.ok()) return stmt.status();
+        seeking.Bind(stmt.value());
+        stmt->BindInt(seeking.param_count() + 1, limit);
+        return stmt;
+      });
+  if (!start.ok()) return start.status();
+
+  SqlFilter seeking = seek(start->after);
+  std::string sql = std::string("SELECT ") + kActivityColumns + source(start->skip) +
+                    seeking.where() + " ORDER BY a.activity_date, a.id LIMIT ? OFFSET ?";
+  Result<SqliteStatement> stmt = db.Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  seeking.Bind(stmt.value());
+  stmt->BindInt(seeking.param_count() + 1, query.page.page_size);
+  stmt->BindInt(seeking.param_count() + 2, start->skip);
+
+  std::int64_t rows = 0;
+  PageKey last_key{};
+  Activity activity;
+  while (true) {
+    Result<bool> has_row = stmt->Step();
+    if (!has_row.ok()) return has_row.status();
+    if (!has_row.value()) break;
+    ReadActivityRow(stmt.value(), activity);
+    ++rows;
+    last_key = {activity.activity_date, activity.id};
+    row(activity);
+  }
+  stmt = SqliteStatement();
+  RecordPageEnd(paged, offset_rows, rows, last_key);
 
   CMFD_SQLITE_TRY(reader->Commit());
   return info;

@@ -385,107 +385,19 @@ Status SqliteStore::DeleteCustomer(std::int64_t id) {
     if (!record_customer.ok()) return record_customer.status();
     record_customer->BindInt(1, id);
     record_customer->BindInt(2, txn.now);
-    return record_customer->Run();
+    CMFD_SQLITE_TRY(record_customer->Run());
+    record_customer = SqliteStatement();
+
+    // The checkpoints of the unfiltered list move past the deleted id once
+    // the delete has committed, instead of being found again by a walk.
+    Result<TableCounters> counters = ReadTableCounters(txn.db);
+    if (!counters.ok()) return counters.status();
+    const CacheVersion version{counters->customers_deletes, 0};
+    txn.after_commit->push_back([this, version, id] {
+      page_cache_.ApplyDelete(kAllCustomersShape, version, PageKey{id, 0});
+    });
+    return Status::Ok();
   });
-}
-
-Result<ListInfo> SqliteStore::ListCustomers(const CustomerQuery& query,
-                                            const std::function<void(const Customer&)>& row) {
-  Result<std::optional<std::int64_t>> offset = PageOffset(query.page);
-  if (!offset.ok()) return offset.status();
-
-  SqlFilter filter;
-  if (query.modified_after) {
-    filter.Add("c.modification_date > ?", {*query.modified_after});
-  }
-  if (!query.segments_all.empty()) {
-    std::vector<std::int64_t> segments = query.segments_all;
-    std::sort(segments.begin(), segments.end());
-    segments.erase(std::unique(segments.begin(), segments.end()), segments.end());
-    // A customer has each segment at most once, so having N of the N
-    // distinct ids means having all of them. An unknown id matches nothing.
-    filter.Add("c.id IN (SELECT customer_id FROM customer_segments"
-               " WHERE segment_id IN (SELECT value FROM json_each(?))"
-               " GROUP BY customer_id HAVING count(*) = ?)",
-               {JsonIntArray(segments), static_cast<std::int64_t>(segments.size())});
-  }
-  if (query.email) {
-    filter.Add("lower(c.email) = lower(?)", {*query.email});
-  }
-  for (const auto& [index, value] : query.extra_equals) {
-    const std::vector<CustomField>& fields = options_.customer.fields;
-    if (index >= fields.size()) {
-      return Status::Internal("customer filter names extra field index " +
-                              std::to_string(index) + " of " + std::to_string(fields.size()));
-    }
-    if (!fields[index].unique) {
-      return Status::Invalid(fields[index].name +
-                             " is not a unique customer field and cannot be a list filter");
-    }
-    filter.Add("c.id IN (SELECT customer_id FROM customer_unique WHERE field = ? AND value = ?)",
-               {fields[index].name, value});
-  }
-
-  Result<Reader> reader = LeaseReader();
-  if (!reader.ok()) return reader.status();
-  SqliteDb& db = reader->db();
-
-  ListInfo info;
-  info.timestamp = clock_.ReadTimestamp();
-  CMFD_SQLITE_TRY(reader->Begin());
-
-  Result<std::int64_t> table_rows = TableRowCount(db, "customers");
-  if (!table_rows.ok()) return table_rows.status();
-  Result<std::int64_t> total =
-      filter.empty() ? table_rows
-                     : QueryCount(db, "SELECT count(*) FROM customers c" + filter.where(), filter);
-  if (!total.ok()) return total.status();
-  info.total_rows = total.value();
-
-  if (offset.value() && *offset.value() < info.total_rows) {
-    // The other filters have selective indexes of their own, so only a date
-    // range alone needs the choice made here.
-    bool only_modified_after = query.modified_after && query.segments_all.empty() &&
-                               !query.email && query.extra_equals.empty();
-    const char* source = " FROM customers c";
-    if (only_modified_after && PreferRangeIndex(info.total_rows, table_rows.value(),
-                                                *offset.value(), query.page.page_size)) {
-      source = " FROM customers c INDEXED BY customers_modification";
-    }
-    std::string sql = std::string("SELECT ") + kCustomerColumns + source + filter.where() +
-                      " ORDER BY c.id LIMIT ? OFFSET ?";
-    Result<SqliteStatement> stmt = db.Prepare(sql);
-    if (!stmt.ok()) return stmt.status();
-    filter.Bind(stmt.value());
-    stmt->BindInt(filter.param_count() + 1, query.page.page_size);
-    stmt->BindInt(filter.param_count() + 2, *offset.value());
-
-    // With activities the page is collected first, to fetch the activities
-    // of all its customers in one query. Without, rows stream straight out.
-    std::vector<Customer> page;
-    while (true) {
-      Result<bool> has_row = stmt->Step();
-      if (!has_row.ok()) return has_row.status();
-      if (!has_row.value()) break;
-      Customer customer;
-      CMFD_SQLITE_TRY(ReadCustomerRow(stmt.value(), options_.customer.fields, customer));
-      if (query.include_activities) {
-        page.push_back(std::move(customer));
-      } else {
-        row(customer);
-      }
-    }
-
-    if (query.include_activities) {
-      std::vector<Customer*> pointers;
-      for (Customer& customer : page) pointers.push_back(&customer);
-      CMFD_SQLITE_TRY(LoadActivitiesOf(db, pointers));
-      for (const Customer& customer : page) row(customer);
-    }
-  }
-
-  CMFD_SQLITE_TRY(reader->Commit());
-  return info;
 }
 
 Status SqliteStore::ChangeSegmentsOf(WriteTransaction& txn, std::int64_t customer_id,

@@ -123,6 +123,26 @@ void SqlFilter::Add(const char* condition, std::vector<Param> params) {
   for (Param& param : params) params_.push_back(std::move(param));
 }
 
+std::string SqlFilter::Key() const {
+  // A parameter is written with its type and length, so that no two
+  // different lists of values give the same text.
+  std::string key = where_;
+  for (const Param& param : params_) {
+    key += '\x1f';
+    if (const auto* number = std::get_if<std::int64_t>(&param)) {
+      key += 'i';
+      key += std::to_string(*number);
+    } else {
+      const std::string& text = std::get<std::string>(param);
+      key += 's';
+      key += std::to_string(text.size());
+      key += ':';
+      key += text;
+    }
+  }
+  return key;
+}
+
 void SqlFilter::Bind(SqliteStatement& stmt) const {
   for (std::size_t i = 0; i < params_.size(); ++i) {
     int index = static_cast<int>(i) + 1;
@@ -144,14 +164,31 @@ Result<std::int64_t> QueryCount(SqliteDb& db, const std::string& sql, const SqlF
   return stmt->ColumnInt(0);
 }
 
-Result<std::int64_t> TableRowCount(SqliteDb& db, const char* table) {
-  Result<SqliteStatement> stmt = db.Prepare("SELECT n FROM row_counts WHERE name = ?1");
+Result<TableCounters> ReadTableCounters(SqliteDb& db) {
+  Result<SqliteStatement> stmt = db.Prepare("SELECT name, n FROM row_counts");
   if (!stmt.ok()) return stmt.status();
-  stmt->BindText(1, table);
-  Result<bool> row = stmt->Step();
-  if (!row.ok()) return row.status();
-  if (!row.value()) return Status::Internal(std::string("row_counts has no row for ") + table);
-  return stmt->ColumnInt(0);
+  TableCounters counters;
+  int found = 0;
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!row.value()) break;
+    const std::string_view name = stmt->ColumnView(0);
+    std::int64_t* counter = nullptr;
+    if (name == "customers") counter = &counters.customers;
+    if (name == "customers_deletes") counter = &counters.customers_deletes;
+    if (name == "customers_changes") counter = &counters.customers_changes;
+    if (name == "activities") counter = &counters.activities;
+    if (name == "activities_changes") counter = &counters.activities_changes;
+    if (counter == nullptr) continue;
+    *counter = stmt->ColumnInt(1);
+    ++found;
+  }
+  if (found != 5) {
+    return Status::Internal("row_counts has " + std::to_string(found) +
+                            " of the 5 counters the store keeps");
+  }
+  return counters;
 }
 
 bool PreferRangeIndex(std::int64_t matching, std::int64_t table_rows, std::int64_t offset,

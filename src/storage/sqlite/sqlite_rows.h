@@ -53,6 +53,9 @@ class SqlFilter {
   bool empty() const { return where_.empty(); }
   // " WHERE a AND b", or "" without conditions.
   const std::string& where() const { return where_; }
+  // The conditions and their parameter values as one string: equal for two
+  // filters exactly when they select the same rows.
+  std::string Key() const;
   int param_count() const { return static_cast<int>(params_.size()); }
 
   // Binds the parameters to ?1 .. ?param_count().
@@ -66,8 +69,19 @@ class SqlFilter {
 // Runs a statement that returns one integer (a count), binding `filter`.
 Result<std::int64_t> QueryCount(SqliteDb& db, const std::string& sql, const SqlFilter& filter);
 
-// The row count of "customers" or "activities", kept by triggers.
-Result<std::int64_t> TableRowCount(SqliteDb& db, const char* table);
+// The row_counts table: the row counts of the large tables and the change
+// counters that version the page cache (see sqlite_schema.cc), all kept by
+// triggers in the transactions of the writes.
+struct TableCounters {
+  std::int64_t customers = 0;
+  std::int64_t customers_deletes = 0;
+  std::int64_t customers_changes = 0;
+  std::int64_t activities = 0;
+  std::int64_t activities_changes = 0;
+};
+
+// Reads every counter with one statement, so all come from one snapshot.
+Result<TableCounters> ReadTableCounters(SqliteDb& db);
 
 // Returns true when a page filtered by a date range is cheaper to read
 // through the date's index than along the index of the list order. The date

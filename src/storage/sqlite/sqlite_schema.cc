@@ -151,10 +151,66 @@ CREATE TABLE api_keys (
 );
 )sql";
 
+// Version 2: what lets lists skip the work that grows with the table.
+//
+// Change counters. A list caches page boundaries and filtered row counts
+// (sqlite_page_cache.h) and checks them against counters read in the same
+// snapshot as the rows, kept by triggers in the writes' own transactions:
+//   customers_deletes   deleted customers. Inserts get ids above every id
+//                       (AUTOINCREMENT), so only a delete moves a row of the
+//                       unfiltered, id-ordered list to another position.
+//   customers_changes   deletes, updates and segment assignment changes of
+//                       customers: everything but an insert that can change
+//                       which customers a filter matches.
+//   activities_changes  deletes and updates of activities, and inserts dated
+//                       before the latest activity_date: everything but an
+//                       insert that sorts last in (activity_date, id) order.
+// Together with the row counts, the counters identify the contents: every
+// write raises a row count or a counter, and none lowers a counter.
+//
+// customers_ids: the ids alone, a narrow index that a scan for page
+// boundaries reads instead of the full rows of the table.
+constexpr const char* kVersion2 = R"sql(
+INSERT INTO row_counts (name, n) VALUES
+  ('customers_deletes', 0), ('customers_changes', 0), ('activities_changes', 0);
+
+CREATE INDEX customers_ids ON customers (id);
+
+DROP TRIGGER customers_count_delete;
+CREATE TRIGGER customers_count_delete AFTER DELETE ON customers BEGIN
+  UPDATE row_counts SET n = n + (CASE name WHEN 'customers' THEN -1 ELSE 1 END)
+    WHERE name IN ('customers', 'customers_deletes', 'customers_changes');
+END;
+CREATE TRIGGER customers_count_update AFTER UPDATE ON customers BEGIN
+  UPDATE row_counts SET n = n + 1 WHERE name = 'customers_changes';
+END;
+CREATE TRIGGER customer_segments_count_insert AFTER INSERT ON customer_segments BEGIN
+  UPDATE row_counts SET n = n + 1 WHERE name = 'customers_changes';
+END;
+CREATE TRIGGER customer_segments_count_delete AFTER DELETE ON customer_segments BEGIN
+  UPDATE row_counts SET n = n + 1 WHERE name = 'customers_changes';
+END;
+
+DROP TRIGGER activities_count_delete;
+CREATE TRIGGER activities_count_delete AFTER DELETE ON activities BEGIN
+  UPDATE row_counts SET n = n + (CASE name WHEN 'activities' THEN -1 ELSE 1 END)
+    WHERE name IN ('activities', 'activities_changes');
+END;
+CREATE TRIGGER activities_count_update AFTER UPDATE ON activities BEGIN
+  UPDATE row_counts SET n = n + 1 WHERE name = 'activities_changes';
+END;
+-- The maximum comes from the end of the activities_date index.
+CREATE TRIGGER activities_count_insert_before BEFORE INSERT ON activities
+  WHEN NEW.activity_date < (SELECT max(activity_date) FROM activities) BEGIN
+  UPDATE row_counts SET n = n + 1 WHERE name = 'activities_changes';
+END;
+)sql";
+
 // Append-only: a released migration never changes, a new one gets the next
 // version, and kSqliteSchemaVersion is the last version here.
 constexpr Migration kMigrations[] = {
     {1, kVersion1},
+    {2, kVersion2},
 };
 
 static_assert(kMigrations[std::size(kMigrations) - 1].version == kSqliteSchemaVersion);

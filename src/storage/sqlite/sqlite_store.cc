@@ -62,6 +62,13 @@ Status SqliteStore::Initialize() {
   connection.mmap_size = sqlite_.mmap_size;
   connection.cache_size_kib = sqlite_.cache_size_kib;
   connection.synchronous = sqlite_.synchronous;
+  if (connection.synchronous.empty()) {
+    switch (options_.durability) {
+      case Durability::kFull: connection.synchronous = "FULL"; break;
+      case Durability::kNormal: connection.synchronous = "NORMAL"; break;
+      case Durability::kOff: connection.synchronous = "OFF"; break;
+    }
+  }
   Result<std::unique_ptr<SqliteDb>> writer = SqliteDb::Open(path_, connection);
   if (!writer.ok()) return writer.status();
   writer_ = std::move(writer.value());
@@ -126,39 +133,6 @@ SqliteStore::Reader::~Reader() {
 Status SqliteStore::Reader::Begin() { return db_->Run("BEGIN"); }
 
 Status SqliteStore::Reader::Commit() { return db_->Run("COMMIT"); }
-
-// ---- writes ----
-
-Status SqliteStore::RunWrite(const WriteBody& body) {
-  std::lock_guard<std::mutex> lock(write_mutex_);
-  return RunWriteLocked(body);
-}
-
-Status SqliteStore::RunWriteLocked(const WriteBody& body) {
-  // See sync_clock.h: the start second is published before the dates of the
-  // transaction are taken, and withdrawn only after it has ended.
-  std::int64_t now = clock_.BeginWrite();
-
-  // Ends the transaction on every path, including an exception from `body`.
-  struct EndGuard {
-    SqliteStore* store;
-    ~EndGuard() {
-      if (store->writer_->InTransaction()) {
-        Status rollback = store->writer_->Run("ROLLBACK");
-        if (!rollback.ok()) {
-          spdlog::error("rollback of a failed write to {} failed: {}", store->path_,
-                        rollback.message());
-        }
-      }
-      store->clock_.EndWrite();
-    }
-  } end_guard{this};
-
-  CMFD_SQLITE_TRY(writer_->Run("BEGIN IMMEDIATE"));
-  WriteTransaction transaction{*writer_, now};
-  CMFD_SQLITE_TRY(body(transaction));
-  return writer_->Run("COMMIT");
-}
 
 Status SqliteStore::Ping() {
   Result<Reader> reader = LeaseReader();

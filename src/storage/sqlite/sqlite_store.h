@@ -1,5 +1,6 @@
 // The SQLite backend of Store: one database file in WAL mode, one writer
-// connection behind a mutex, and a pool of reader connections.
+// connection that commits concurrent writes in groups, and a pool of reader
+// connections.
 #pragma once
 
 #include <cstdint>
@@ -13,10 +14,10 @@ namespace cmfd {
 
 // Settings of the SQLite backend that the configuration file does not set.
 struct SqliteOptions {
-  // PRAGMA synchronous of the writer: NORMAL (default) can lose the last
-  // transactions on power loss but never corrupts the file in WAL mode; FULL
-  // syncs the WAL on every commit.
-  std::string synchronous = "NORMAL";
+  // PRAGMA synchronous of the writer (OFF, NORMAL, FULL or EXTRA), which
+  // overrides StoreOptions::durability; empty means the one durability maps
+  // to (FULL, NORMAL or OFF).
+  std::string synchronous;
   int busy_timeout_ms = 5000;                // wait for another process's write lock
   std::int64_t mmap_size = 256 << 20;        // bytes of the file mapped for reads
   std::int64_t cache_size_kib = 64 << 10;    // page cache per connection

@@ -4,13 +4,14 @@
 // Concurrency. Reads lease a connection from a pool (one thread uses a
 // connection at a time) and run in one read transaction when they issue more
 // than one statement, so a page, its total and its timestamp come from one
-// snapshot. Writes go through RunWrite: one writer connection behind a
-// mutex, one BEGIN IMMEDIATE transaction per Store method, rolled back
-// entirely on any failure. WAL mode lets readers and the writer run at the
-// same time.
+// snapshot. Writes go through RunWrite, which runs concurrent writes in one
+// transaction on the one writer connection, each in its own savepoint, and
+// commits them together (group commit, sqlite_writes.cc). WAL mode lets
+// readers and the writer run at the same time.
 //
-// Callbacks (`modify`, `row`) run inside the transaction. They must not call
-// this store's write methods: the write lock is not recursive.
+// Callbacks (`modify`, `row`) run inside the transaction, and a write's
+// `modify` may run on the thread of another write of its group. They must
+// not call this store's write methods: the write lock is not recursive.
 #pragma once
 
 #include <cstdint>
@@ -18,15 +19,20 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "storage/sqlite/group_commit.h"
 #include "storage/sqlite/sqlite_db.h"
+#include "storage/sqlite/sqlite_page_cache.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "storage/sqlite/sync_clock.h"
 #include "storage/store.h"
 
 namespace cmfd {
+
+class SqlFilter;
 
 class SqliteStore final : public Store {
  public:
@@ -118,8 +124,12 @@ class SqliteStore final : public Store {
   struct WriteTransaction {
     SqliteDb& db;
     std::int64_t now;
+    // Work to run after the transaction has committed, in order, still under
+    // the write lock. Dropped when the body fails or the commit does.
+    std::vector<std::function<void()>>* after_commit;
   };
   using WriteBody = std::function<Status(WriteTransaction&)>;
+  using WriteQueue = GroupCommitQueue<const WriteBody*>;
 
   // One resolved field of the configured duplicate check.
   struct DuplicateField {
@@ -135,13 +145,18 @@ class SqliteStore final : public Store {
   Result<Reader> LeaseReader();
   void ReturnReader(std::unique_ptr<SqliteDb> db);
 
-  // Runs `body` in one write transaction: takes the write lock, begins the
-  // transaction, commits when `body` returns ok and rolls back otherwise.
-  // Every write of the store goes through here, which is the place where a
-  // later batching writer (group commit) plugs in.
+  // Runs `body` in a write transaction and returns its Status once that
+  // transaction has ended: ok only after the COMMIT succeeded. Concurrent
+  // calls share one transaction (sqlite_writes.cc); a body that fails is
+  // rolled back to its savepoint and changes nothing. An exception thrown by
+  // `body` is rethrown here after the rollback.
   Status RunWrite(const WriteBody& body);
-  // As RunWrite, for a caller that already holds write_mutex_.
+  // As RunWrite, alone in its transaction, for a caller that already holds
+  // write_mutex_.
   Status RunWriteLocked(const WriteBody& body);
+  // Runs a group of queued writes in one transaction; the caller holds
+  // write_mutex_. Returns how many members, from the front, it finished.
+  std::size_t RunGroupLocked(std::span<WriteQueue::Member*> group);
 
   // ---- write bodies, shared by the single-record methods and Import ----
   // Each does the work of its public method inside `txn`. A body that fails
@@ -155,8 +170,10 @@ class SqliteStore final : public Store {
                           const std::vector<std::int64_t>& remove,
                           std::vector<std::int64_t>& result);
 
-  // ---- customers (sqlite_customers.cc) ----
+  // ---- customers (sqlite_customers.cc, sqlite_customer_list.cc) ----
   Status ResolveCustomerSchema();
+  // Adds the conditions of the list filters of `query` to `filter`.
+  Status BuildCustomerFilter(const CustomerQuery& query, SqlFilter& filter) const;
   Status LoadCustomer(SqliteDb& db, std::int64_t id, Customer& customer, bool& found);
   Status CheckCustomerRules(SqliteDb& db, const Customer& customer);
   Status StoreUniqueValues(SqliteDb& db, const Customer& customer, bool replace);
@@ -171,8 +188,15 @@ class SqliteStore final : public Store {
   std::vector<DuplicateField> duplicate_fields_;
   std::string duplicate_sql_;  // empty when no duplicate check is configured
 
+  // Bounds a group's transaction; the HTTP workers bound it further.
+  static constexpr std::size_t kMaxWriteGroup = 256;
+  WriteQueue write_queue_{kMaxWriteGroup};
   std::mutex write_mutex_;
   std::unique_ptr<SqliteDb> writer_;  // guarded by write_mutex_
+
+  // Page boundaries and filtered totals of the lists, versioned by the
+  // change counters of the database (sqlite_page_cache.h).
+  PageCache page_cache_;
 
   std::mutex readers_mutex_;
   std::vector<std::unique_ptr<SqliteDb>> idle_readers_;  // guarded by readers_mutex_

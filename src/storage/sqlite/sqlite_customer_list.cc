@@ -1,0 +1,171 @@
+// The customer list of the SQLite store: filters, the total, and pages that
+// seek through the page cache instead of skipping rows with a large OFFSET.
+#include <algorithm>
+#include <utility>
+
+#include "storage/json_text.h"
+#include "storage/sqlite/sqlite_paging.h"
+#include "storage/sqlite/sqlite_rows.h"
+#include "storage/sqlite/sqlite_store_impl.h"
+
+namespace cmfd {
+
+Status SqliteStore::BuildCustomerFilter(const CustomerQuery& query, SqlFilter& filter) const {
+  if (query.modified_after) {
+    filter.Add("c.modification_date > ?", {*query.modified_after});
+  }
+  if (!query.segments_all.empty()) {
+    std::vector<std::int64_t> segments = query.segments_all;
+    std::sort(segments.begin(), segments.end());
+    segments.erase(std::unique(segments.begin(), segments.end()), segments.end());
+    // A customer has each segment at most once, so having N of the N
+    // distinct ids means having all of them. An unknown id matches nothing.
+    filter.Add("c.id IN (SELECT customer_id FROM customer_segments"
+               " WHERE segment_id IN (SELECT value FROM json_each(?))"
+               " GROUP BY customer_id HAVING count(*) = ?)",
+               {JsonIntArray(segments), static_cast<std::int64_t>(segments.size())});
+  }
+  if (query.email) {
+    filter.Add("lower(c.email) = lower(?)", {*query.email});
+  }
+  for (const auto& [index, value] : query.extra_equals) {
+    const std::vector<CustomField>& fields = options_.customer.fields;
+    if (index >= fields.size()) {
+      return Status::Internal("customer filter names extra field index " +
+                              std::to_string(index) + " of " + std::to_string(fields.size()));
+    }
+    if (!fields[index].unique) {
+      return Status::Invalid(fields[index].name +
+                             " is not a unique customer field and cannot be a list filter");
+    }
+    filter.Add("c.id IN (SELECT customer_id FROM customer_unique WHERE field = ? AND value = ?)",
+               {fields[index].name, value});
+  }
+  return Status::Ok();
+}
+
+Result<ListInfo> SqliteStore::ListCustomers(const CustomerQuery& query,
+                                            const std::function<void(const Customer&)>& row) {
+  Result<std::optional<std::int64_t>> offset = PageOffset(query.page);
+  if (!offset.ok()) return offset.status();
+  SqlFilter filter;
+  CMFD_SQLITE_TRY(BuildCustomerFilter(query, filter));
+
+  Result<Reader> reader = LeaseReader();
+  if (!reader.ok()) return reader.status();
+  SqliteDb& db = reader->db();
+
+  ListInfo info;
+  info.timestamp = clock_.ReadTimestamp();
+  CMFD_SQLITE_TRY(reader->Begin());
+
+  // The first statement takes the snapshot, so the counters, the total and
+  // the rows all describe the same state.
+  Result<TableCounters> counters = ReadTableCounters(db);
+  if (!counters.ok()) return counters.status();
+  const std::string shape = kAllCustomersShape + filter.Key();
+  if (filter.empty()) {
+    info.total_rows = counters->customers;
+  } else {
+    // Inserts raise the row count and every other change of the customers
+    // a filter can match raises customers_changes.
+    const CacheVersion count_version{counters->customers_changes, counters->customers};
+    if (std::optional<std::int64_t> cached = page_cache_.FindCount(shape, count_version)) {
+      info.total_rows = *cached;
+    } else {
+      Result<std::int64_t> total =
+          QueryCount(db, "SELECT count(*) FROM customers c" + filter.where(), filter);
+      if (!total.ok()) return total.status();
+      info.total_rows = total.value();
+      page_cache_.AddCount(shape, count_version, info.total_rows);
+    }
+  }
+  if (!offset.value() || *offset.value() >= info.total_rows) {
+    CMFD_SQLITE_TRY(reader->Commit());
+    return info;
+  }
+
+  // Inserts get ids above every other id, so they never move a checkpoint;
+  // see sqlite_page_cache.h for the versions.
+  const PagedShape paged{page_cache_, shape,
+                         CacheVersion{filter.empty() ? counters->customers_deletes
+                                                     : counters->customers_changes,
+                                      0}};
+
+  // The other filters have selective indexes of their own, so only a date
+  // range alone needs the choice made here.
+  auto source = [&](std::int64_t skip) -> const char* {
+    bool only_modified_after = query.modified_after && query.segments_all.empty() &&
+                               !query.email && query.extra_equals.empty();
+    if (only_modified_after &&
+        PreferRangeIndex(info.total_rows, counters->customers, skip, query.page.page_size)) {
+      return " FROM customers c INDEXED BY customers_modification";
+    }
+    return " FROM customers c";
+  };
+  auto seek = [&](const std::optional<PageKey>& after) {
+    SqlFilter seeking = filter;
+    if (after) seeking.Add("c.id > ?", {(*after)[0]});
+    return seeking;
+  };
+
+  const std::int64_t offset_rows = *offset.value();
+  Result<PageStart> start = LocatePage(
+      paged, offset_rows, CheckpointStride(info.total_rows), /*key_columns=*/1,
+      [&](const std::optional<PageKey>& after, std::int64_t limit) -> Result<SqliteStatement> {
+        // Without filters, the planner reads the ids from the narrow
+        // customers_ids index rather than from the rows.
+        SqlFilter seeking = seek(after);
+        Result<SqliteStatement> stmt = db.Prepare("SELECT c.id" + std::string(source(limit)) +
+                                                  seeking.where() + " ORDER BY c.id LIMIT ?");
+        if (!stmt.ok()) return stmt.status();
+        seeking.Bind(stmt.value());
+        stmt->BindInt(seeking.param_count() + 1, limit);
+        return stmt;
+      });
+  if (!start.ok()) return start.status();
+
+  SqlFilter seeking = seek(start->after);
+  std::string sql = std::string("SELECT ") + kCustomerColumns + source(start->skip) +
+                    seeking.where() + " ORDER BY c.id LIMIT ? OFFSET ?";
+  Result<SqliteStatement> stmt = db.Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  seeking.Bind(stmt.value());
+  stmt->BindInt(seeking.param_count() + 1, query.page.page_size);
+  stmt->BindInt(seeking.param_count() + 2, start->skip);
+
+  // With activities the page is collected first, to fetch the activities
+  // of all its customers in one query. Without, rows stream straight out.
+  std::vector<Customer> page;
+  std::int64_t rows = 0;
+  std::int64_t last_id = 0;
+  Customer customer;
+  while (true) {
+    Result<bool> has_row = stmt->Step();
+    if (!has_row.ok()) return has_row.status();
+    if (!has_row.value()) break;
+    CMFD_SQLITE_TRY(ReadCustomerRow(stmt.value(), options_.customer.fields, customer));
+    ++rows;
+    last_id = customer.id;
+    if (query.include_activities) {
+      page.push_back(std::move(customer));
+      customer = Customer();
+    } else {
+      row(customer);
+    }
+  }
+  stmt = SqliteStatement();
+  RecordPageEnd(paged, offset_rows, rows, PageKey{last_id, 0});
+
+  if (query.include_activities) {
+    std::vector<Customer*> pointers;
+    for (Customer& loaded : page) pointers.push_back(&loaded);
+    CMFD_SQLITE_TRY(LoadActivitiesOf(db, pointers));
+    for (const Customer& loaded : page) row(loaded);
+  }
+
+  CMFD_SQLITE_TRY(reader->Commit());
+  return info;
+}
+
+}  // namespace cmfd
