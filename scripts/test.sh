@@ -51,3 +51,10 @@ echo "test.sh: black-box tests run on: $CMFD_TEST_BACKENDS"
 # Every test uses its own temporary database and a free port, so two can run
 # at once. Not run under exec, so that the EXIT trap still stops the cluster.
 ctest --test-dir build --output-on-failure -j2 "$@"
+
+# The benchmark suite in smoke mode: every scenario for about a second, on
+# tiny data, only to show that it still runs (no timing is checked). It
+# reuses the Release build above. Skipped when arguments select some tests.
+if [[ $# -eq 0 ]]; then
+  BENCH_BUILD_DIR="$root/build" bash bench/run.sh --smoke
+fi

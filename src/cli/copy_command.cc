@@ -99,8 +99,9 @@ void AddCopyCommand(CLI::App& app) {
       ->required();
   command
       ->add_option("--config", options->config_file,
-                   "TOML configuration file of the servers; its [[customer.fields]] decide "
-                   "which extra customer fields are copied (default: none, so no extra fields)")
+                   "TOML configuration file of the servers; every stored extra customer field "
+                   "is copied either way, but only the unique ones declared here get their "
+                   "uniqueness index in the target")
       ->type_name("FILE");
   command->callback([options] { RunCopy(*options); });
 }

@@ -28,7 +28,10 @@ struct CustomField {
   std::string name;
   FieldType type = FieldType::kString;
   std::vector<std::string> options;  // allowed values of a kSelect field
-  bool unique = false;               // unique among customers, and a list filter
+  // Unique among customers, and a list filter. Null is not a value here, so
+  // many customers may have none; "" on a unique string field is stored as
+  // null for the same reason.
+  bool unique = false;
 };
 
 // The customer class of this installation: the extra fields and the optional

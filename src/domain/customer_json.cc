@@ -190,6 +190,10 @@ std::optional<OptionalText> ReadExtra(JsonValue& value, const CustomField& field
     case FieldType::kString: {
       auto text = ReadText(value, field.name, problems);
       if (!text || !*text) return text;
+      // "" on a unique field is stored as null: an empty value identifies no
+      // customer, so any number of customers may leave the field empty
+      // instead of the second one getting a conflict.
+      if (field.unique && (*text)->empty()) return OptionalText();
       return OptionalText(StringLiteral(**text));
     }
     case FieldType::kInt: {

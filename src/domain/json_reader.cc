@@ -1,5 +1,6 @@
 #include "domain/json_reader.h"
 
+#include <algorithm>
 #include <cctype>
 #include <string>
 #include <utility>
@@ -363,6 +364,28 @@ Status ForEachMember(std::string_view body,
                                    .get(document);
   if (error) return unreadable(error);
   simdjson::ondemand::object object;
+  error = document.get_object().get(object);
+  if (error) return unreadable(error);
+
+  // A key sent twice is rejected before any member is visited: which of the
+  // two values wins would otherwise be an accident of the reader. Only the
+  // top level is checked; nested objects taken as raw text (activity
+  // attributes) are kept exactly as sent.
+  std::vector<std::string> keys;
+  for (auto member : object) {
+    simdjson::ondemand::field field;
+    error = std::move(member).get(field);
+    if (error) return unreadable(error);
+    std::string_view key;
+    error = field.unescaped_key().get(key);
+    if (error) return unreadable(error);
+    if (std::find(keys.begin(), keys.end(), key) != keys.end()) {
+      return Status::Invalid("duplicate key " + QuoteForMessage(key) +
+                             ", every key of the body must be sent once");
+    }
+    keys.emplace_back(key);
+  }
+  document.rewind();
   error = document.get_object().get(object);
   if (error) return unreadable(error);
 

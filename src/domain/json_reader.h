@@ -37,8 +37,9 @@ Status ValidateJson(std::string_view text);
 std::string MinifyJson(std::string_view json);
 
 // Validates `body`, which must be a JSON object, and calls `visit` with each
-// member's unescaped key and value, in the order sent. Duplicate keys are
-// visited each time. The visitor may read or ignore the value. Returns the
+// member's unescaped key and value, in the order sent. A key sent twice
+// (compared unescaped) is Invalid: "duplicate key "<key>", ...", and then no
+// member is visited. The visitor may read or ignore the value. Returns the
 // validation error; problems with single members are the visitor's to
 // record.
 Status ForEachMember(std::string_view body,

@@ -43,6 +43,11 @@ struct Customer {
   // field in declaration order, each as a compact JSON literal ("\"gold\"",
   // "12", "true"); nullopt is null.
   std::vector<std::optional<std::string>> extra;
+  // The stored JSON object of every extra field, declared in the current
+  // configuration or not. Set only by Store::ExportAll, so that a copy
+  // keeps fields its configuration does not declare; a CopyTarget writes it
+  // as is when it is not empty. Everything else uses `extra`.
+  std::string stored_extra;
   std::optional<std::string> country_code;  // upper-case ISO 3166-1 alpha-2
   std::optional<std::string> email;
   std::string id_encoded;  // set by the store at creation when empty

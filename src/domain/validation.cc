@@ -186,8 +186,11 @@ std::int64_t TodayUtc() {
 std::optional<std::int64_t> ParseActivityDate(std::string_view text) {
   std::optional<std::int64_t> seconds;
 
-  if (!text.empty() && std::all_of(text.begin(), text.end(), IsDigit)) {
-    seconds = ParseUnsignedInt64(text);
+  // Unix seconds as a string follow the rule of the JSON number form: a
+  // signed integer, since dates before 1970 are negative.
+  const std::string_view digits = !text.empty() && text.front() == '-' ? text.substr(1) : text;
+  if (!digits.empty() && std::all_of(digits.begin(), digits.end(), IsDigit)) {
+    seconds = ParseInt64(text);
   } else if (text.size() == 10) {
     if (const auto day = ParseDate(text)) seconds = *day * kSecondsPerDay;
   } else if (text.size() >= 19) {

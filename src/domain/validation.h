@@ -58,7 +58,7 @@ inline constexpr std::int64_t kMinActivityDate = -62135596800;
 inline constexpr std::int64_t kMaxActivityDate = 253402300799;
 
 // Parses the text forms of an activity date into Unix seconds:
-//   "1700000000"                   a string of digits (Unix seconds)
+//   "1700000000", "-86400"         a signed integer (Unix seconds)
 //   "2023-11-14T22:13:20Z"         ISO 8601 date-time; the offset is "Z",
 //   "2023-11-14T23:13:20+01:00"    "+hh:mm" or "-hh:mm", none means UTC;
 //   "2023-11-14T22:13:20.5Z"       fractions of a second are dropped

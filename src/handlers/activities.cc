@@ -28,7 +28,7 @@ Response ListActivities(const Request& request, HandlerContext& context) {
   query.page = ParsePaging(request.query, context.config, problems);
   query.modified_since = ParseTimestampParam(request.query, "modifiedSinceTimestamp", problems);
   query.customer_id = ParseIdParam(request.query, "customerId", problems);
-  for (const std::string_view type : ListParam(request.query, "type")) {
+  for (const std::string_view type : ListParam(request.query, "type", problems)) {
     if (CheckTextParam("type", type, problems)) query.types.emplace_back(type);
   }
   if (!problems.ok()) return ErrorResponse(problems);

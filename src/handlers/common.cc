@@ -143,15 +143,26 @@ bool ParseFlagParam(const QueryParams& query, std::string_view name, Status& pro
   return false;
 }
 
-std::vector<std::string_view> ListParam(const QueryParams& query, std::string_view name) {
+std::vector<std::string_view> ListParam(const QueryParams& query, std::string_view name,
+                                        Status& problems) {
   std::vector<std::string_view> items;
-  for (std::string_view value : query.GetAll(name)) {
+  for (const std::string_view whole : query.GetAll(name)) {
+    if (whole.find_first_not_of(' ') == std::string_view::npos) continue;
+    std::string_view value = whole;
+    bool reported = false;
     while (true) {
       const std::size_t comma = value.find(',');
       std::string_view item = value.substr(0, comma);
       while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
       while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-      if (!item.empty()) items.push_back(item);
+      if (!item.empty()) {
+        items.push_back(item);
+      } else if (!reported) {
+        problems.Add(Code::kInvalid, std::string(name) + ": invalid value " +
+                                         QuoteForMessage(whole) +
+                                         ", must be a comma-separated list without empty items");
+        reported = true;
+      }
       if (comma == std::string_view::npos) break;
       value.remove_prefix(comma + 1);
     }

@@ -78,9 +78,13 @@ std::optional<std::string_view> ParseTextParam(const QueryParams& query, std::st
 bool ParseFlagParam(const QueryParams& query, std::string_view name, Status& problems);
 
 // The items of every value of `name` and `name[]`, each split at commas,
-// with spaces around items removed and empty items dropped: "3,9" and
-// "segments[]=3&segments[]=9" both give {"3", "9"}.
-std::vector<std::string_view> ListParam(const QueryParams& query, std::string_view name);
+// with spaces around items removed: "3,9" and "segments[]=3&segments[]=9"
+// both give {"3", "9"}. A value that is empty or only spaces counts as
+// absent; an empty item in a list (",", "1,", "1,,2") adds an invalid-value
+// problem naming `name` and the value, because dropping it would quietly
+// change what the client asked for.
+std::vector<std::string_view> ListParam(const QueryParams& query, std::string_view name,
+                                        Status& problems);
 
 // ceil(rows / page_size); 0 when there are no rows.
 std::int64_t TotalPages(std::int64_t rows, std::int64_t page_size);

@@ -31,7 +31,7 @@ Response ListCustomers(const Request& request, HandlerContext& context) {
   query.modified_after = ParseTimestampParam(request.query, "modificationTimestamp", problems);
   query.include_activities = ParseFlagParam(request.query, "includeActivities", problems);
 
-  for (const std::string_view item : ListParam(request.query, "segments")) {
+  for (const std::string_view item : ListParam(request.query, "segments", problems)) {
     const auto id = ParseUnsignedInt64(item);
     if (!id || *id <= 0) {
       problems.Add(Code::kInvalid,

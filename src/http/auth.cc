@@ -7,7 +7,13 @@
 namespace cmfd {
 
 std::string_view PresentedApiKey(std::string_view header_value, const QueryParams& query) {
-  if (!header_value.empty()) return header_value;
+  // HTTP field values exclude the spaces and tabs around them; the parser
+  // does not strip the trailing ones.
+  const std::size_t first = header_value.find_first_not_of(" \t");
+  if (first != std::string_view::npos) {
+    const std::size_t last = header_value.find_last_not_of(" \t");
+    return header_value.substr(first, last - first + 1);
+  }
   if (auto key = query.Get("apikey")) return *key;
   if (auto key = query.Get("apiKey")) return *key;
   return {};

@@ -18,8 +18,8 @@ namespace cmfd {
 inline constexpr std::string_view kInvalidKeyMessage =
     "API request needs either a valid API key or a valid session.";
 
-// Returns the key the request presents: the X-API-Key header when non-empty,
-// else the query parameter apikey, else apiKey. Empty when none is present.
+// Returns the key the request presents: the X-API-Key header, without the
+// spaces and tabs around it, when that leaves it non-empty; else the query parameter apikey, else apiKey. Empty when none is present.
 std::string_view PresentedApiKey(std::string_view header_value, const QueryParams& query);
 
 // Decides whether a request with `method` and the presented key `key` may use

@@ -56,8 +56,9 @@ class Dispatcher {
   // Finds the route: a 404 or 405 Response, or the routed request.
   std::variant<Response, RoutedRequest> Route(RawRequest raw) const;
 
-  // True when `routed` must run on a worker thread: every write (any method
-  // but GET), and every request when the store's calls may block.
+  // True when `routed` must run on a worker thread: every method but GET
+  // (writes, and HEAD, whose streamed body is counted in one go), and every
+  // request when the store's calls may block.
   bool NeedsWorker(const RoutedRequest& routed) const;
 
   // Checks the key and the body size, then runs the handler. Never throws:

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 
-#include "http/message.h"
 
 namespace cmfd {
 
@@ -22,14 +21,63 @@ bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-// True when the raw (still encoded) parameter name means "apikey". Decoding
-// it the way the query parser does catches "api%4Bey" and "apikey%5B%5D".
-bool IsApiKeyName(std::string_view raw_name) {
-  const QueryParams decoded = QueryParams::Parse(std::string(raw_name) + "=x");
-  if (decoded.items().empty()) return false;
-  std::string_view name = decoded.items().front().first;
-  if (name.size() > 2 && name.substr(name.size() - 2) == "[]") name.remove_suffix(2);
-  return EqualsIgnoringCase(name, "apikey");
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Decodes `raw` the way the query parser does ('+' is a space, %XX a byte).
+// With `after_equals` set, decoding stops at the first '=' that appears after
+// decoding, and *after_equals becomes the raw offset just past it (one byte
+// for "=", three for "%3D"), or npos when there is none.
+std::string FormDecode(std::string_view raw, std::size_t* after_equals = nullptr) {
+  std::string decoded;
+  if (after_equals != nullptr) *after_equals = std::string_view::npos;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    std::size_t width = 1;
+    if (c == '+') {
+      c = ' ';
+    } else if (c == '%' && i + 2 < raw.size() && HexValue(raw[i + 1]) >= 0 &&
+               HexValue(raw[i + 2]) >= 0) {
+      c = static_cast<char>(HexValue(raw[i + 1]) * 16 + HexValue(raw[i + 2]));
+      width = 3;
+    }
+    if (c == '=' && after_equals != nullptr) {
+      *after_equals = i + width;
+      return decoded;
+    }
+    decoded += c;
+    i += width - 1;
+  }
+  return decoded;
+}
+
+// Appends `item`, one query parameter, to `out` with its value redacted
+// when its name calls for it.
+void AppendRedactedItem(std::string_view item, std::string& out) {
+  // The split at the first decoded '=' catches "apikey%3Ds3cret"; the split
+  // at the raw '=' is the one the query parser makes, and catches names that
+  // hold an encoded '=' before the secret word ("a%3Db_token=s3cret").
+  std::size_t cut = std::string_view::npos;
+  std::size_t after_decoded_equals = 0;
+  const std::string name = FormDecode(item, &after_decoded_equals);
+  const std::size_t equals = item.find('=');
+  if (after_decoded_equals != std::string_view::npos && IsSecretParameterName(name)) {
+    cut = after_decoded_equals;
+  } else if (equals != std::string_view::npos &&
+             IsSecretParameterName(FormDecode(item.substr(0, equals)))) {
+    cut = equals + 1;
+  }
+
+  if (cut == std::string_view::npos || cut >= item.size()) {
+    out.append(item);
+    return;
+  }
+  out.append(item.substr(0, cut));
+  out.append(kRedacted);
 }
 
 // Replaces the values of `password=` in `text`, where values end at one of
@@ -66,49 +114,52 @@ std::string RedactPasswordValues(std::string_view text, std::string_view termina
 
 }  // namespace
 
+bool IsSecretParameterName(std::string_view decoded_name) {
+  std::string name;
+  name.reserve(decoded_name.size());
+  for (char c : decoded_name) {
+    if (c == '-' || c == '_') continue;
+    name += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (name.size() >= 2 && name.compare(name.size() - 2, 2, "[]") == 0) name.resize(name.size() - 2);
+
+  for (std::string_view word : {"key", "token", "secret", "password"}) {
+    if (name.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
 std::string RedactRequestTarget(std::string_view target) {
   const std::size_t question = target.find('?');
   if (question == std::string_view::npos) return std::string(target);
-
-  // Fast path for the access log: a query without "api" in any letter case
-  // and without percent-encoding cannot name an apikey parameter.
-  bool may_name_key = false;
-  for (std::size_t i = question + 1; i < target.size() && !may_name_key; ++i) {
-    if (target[i] == '%') may_name_key = true;
-    if (i + 3 <= target.size() && EqualsIgnoringCase(target.substr(i, 3), "api")) {
-      may_name_key = true;
-    }
-  }
-  if (!may_name_key) return std::string(target);
 
   const std::size_t hash = target.find('#', question);
   const std::string_view query =
       target.substr(question + 1, hash == std::string_view::npos ? hash : hash - question - 1);
 
   std::string out(target.substr(0, question + 1));
+  out.reserve(target.size());
   std::string_view rest = query;
-  bool first = true;
   while (true) {
-    const std::size_t amp = rest.find('&');
-    const std::string_view item = rest.substr(0, amp);
-    if (!first) out += '&';
-    first = false;
-
-    const std::size_t equals = item.find('=');
-    if (equals != std::string_view::npos && equals + 1 < item.size() &&
-        IsApiKeyName(item.substr(0, equals))) {
-      out.append(item.substr(0, equals + 1));
-      out.append(kRedacted);
-    } else {
-      out.append(item);
-    }
-
-    if (amp == std::string_view::npos) break;
-    rest.remove_prefix(amp + 1);
+    // Both '&' and ';' separate parameters for some servers and frameworks,
+    // so a secret after either is redacted.
+    const std::size_t separator = rest.find_first_of("&;");
+    AppendRedactedItem(rest.substr(0, separator), out);
+    if (separator == std::string_view::npos) break;
+    out += rest[separator];
+    rest.remove_prefix(separator + 1);
   }
 
   if (hash != std::string_view::npos) out.append(target.substr(hash));
   return out;
+}
+
+std::string RequestTargetForLog(std::string_view target) {
+  std::string redacted = RedactRequestTarget(target);
+  if (redacted.size() <= kMaxLoggedTargetBytes) return redacted;
+  redacted.resize(kMaxLoggedTargetBytes);
+  redacted += "...(" + std::to_string(target.size()) + " bytes)";
+  return redacted;
 }
 
 std::string RedactDatabase(std::string_view database) {

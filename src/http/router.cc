@@ -99,19 +99,31 @@ RouteMatch Router::Match(std::string_view method, std::string_view path) const {
     return match;
   }
 
+  // HEAD is GET without the body (RFC 9110, 9.3.2), so a pattern with a GET
+  // route and no HEAD route of its own serves HEAD with the GET route.
+  const Route* get_route = nullptr;
+  bool has_head = false;
   std::vector<std::string_view> allowed;
   for (std::size_t index : best->route_indexes) {
     const Route& route = routes_[index];
     if (route.method == method) {
       match.route = &route;
-      for (std::size_t i = 0; i < parts.size(); ++i) {
-        if (best->segments[i].parameter) match.params.emplace_back(parts[i]);
-      }
-      return match;
+      break;
     }
+    if (route.method == "GET") get_route = &route;
+    if (route.method == "HEAD") has_head = true;
     allowed.push_back(route.method);
   }
+  if (match.route == nullptr && method == "HEAD") match.route = get_route;
 
+  if (match.route != nullptr) {
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      if (best->segments[i].parameter) match.params.emplace_back(parts[i]);
+    }
+    return match;
+  }
+
+  if (get_route != nullptr && !has_head) allowed.push_back("HEAD");
   std::sort(allowed.begin(), allowed.end());
   match.status = 405;
   for (std::string_view allowed_method : allowed) {

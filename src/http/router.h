@@ -61,7 +61,9 @@ class Router {
   // `path` is relative to the prefix with the trailing slash removed. When
   // several patterns match a path, the most specific one wins: at the first
   // segment where they differ, a literal beats a parameter. 404 and 405 are
-  // decided on that pattern alone.
+  // decided on that pattern alone. HEAD matches the pattern's GET route
+  // unless a HEAD route is registered, and the Allow of a 405 lists HEAD
+  // wherever GET is allowed; the server sends HEAD responses without a body.
   RouteMatch Match(std::string_view method, std::string_view path) const;
 
  private:

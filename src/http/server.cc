@@ -226,6 +226,16 @@ std::uint64_t TransportBodyLimit(std::uint64_t max_body_bytes) {
 // "Expect: 100-continue" (curl does for bodies over 1 KiB) waits for its own
 // timeout, one second in curl, before it sends the body.
 
+// NOTE: RESTinio 0.6 offers no hook for requests its parser rejects, such as
+// a URL over max_url_size, oversized headers, Content-Length with chunked
+// Transfer-Encoding or a garbage request line. It closes the connection
+// without a response, so these clients get no 400, 414 or 431.
+
+// TODO: RESTinio 0.6 closes a connection as soon as the client shuts down its
+// sending side, even while a worker still runs the request. The request is
+// executed, but its reply is dropped ("write operation was not" in the access
+// log). TrackedSocket could hold the end of file back until the reply is out.
+
 // A pipelining client gets its connection closed by RESTinio when it sends
 // more requests ahead than this.
 constexpr std::size_t kMaxPipelinedRequests = 128;
@@ -255,6 +265,18 @@ restinio::http_status_line_t StatusLine(int status) {
   }
   return restinio::http_status_line_t{
       restinio::http_status_code_t{static_cast<std::uint16_t>(status)}, std::move(reason)};
+}
+
+// Returns the Date header value, formatted once per second per thread.
+std::string DateHeaderValue() {
+  thread_local std::time_t cached_second = 0;
+  thread_local std::string cached_value;
+  const std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    cached_value = restinio::make_date_field_value(now);
+    cached_second = now;
+  }
+  return cached_value;
 }
 
 // One request from its arrival to the end of its reply.
@@ -287,6 +309,23 @@ class HttpFront {
   void Execute(const std::shared_ptr<Exchange>& exchange, RoutedRequest& routed);
   void Reply(const std::shared_ptr<Exchange>& exchange, Response response);
   void ReplyStreamed(const std::shared_ptr<Exchange>& exchange, Response response);
+  void ReplyToHead(const std::shared_ptr<Exchange>& exchange, Response response);
+
+  // Moves the response's headers to `builder` and adds Content-Type (unless
+  // set, or the status is 204), Date, and Connection: close while draining.
+  template <typename Builder>
+  void AppendHeaders(Builder& builder, Response& response) {
+    bool has_content_type = false;
+    for (auto& [name, value] : response.headers) {
+      if (restinio::impl::is_equal_caseless(name, "Content-Type")) has_content_type = true;
+      builder.append_header(std::move(name), std::move(value));
+    }
+    if (!has_content_type && response.status != 204) {
+      builder.append_header(restinio::http_field::content_type, "application/json");
+    }
+    builder.append_header(restinio::http_field::date, DateHeaderValue());
+    if (drain_.draining()) builder.connection_close();
+  }
   void ContinueStream(const std::shared_ptr<Stream>& stream);
   void ScheduleNextPiece(const std::shared_ptr<Stream>& stream);
   void Finish(const Exchange& exchange, int status, std::uint64_t bytes,
@@ -332,7 +371,7 @@ restinio::request_handling_status_t HttpFront::Handle(restinio::request_handle_t
     // Reached only when building the request or posting it failed (out of
     // memory); the handler's own exceptions are caught in Dispatcher.
     spdlog::error("{} {}: cannot handle request: {}", exchange->method,
-                  RedactRequestTarget(exchange->target), error.what());
+                  RequestTargetForLog(exchange->target), error.what());
     if (exchange->handle) {
       Reply(exchange, ErrorResponse(Status::Internal("internal error")));
     } else {
@@ -348,30 +387,15 @@ void HttpFront::Execute(const std::shared_ptr<Exchange>& exchange, RoutedRequest
   Response response = dispatcher_.Execute(routed, cause);
   if (!cause.empty()) {
     spdlog::error("{} {} failed with status {}: {}", exchange->method,
-                  RedactRequestTarget(exchange->target), response.status, cause);
+                  RequestTargetForLog(exchange->target), response.status, cause);
   }
   Reply(exchange, std::move(response));
 }
 
-// Returns the Date header value, formatted once per second per thread.
-std::string DateHeaderValue() {
-  thread_local std::time_t cached_second = 0;
-  thread_local std::string cached_value;
-  const std::time_t now = std::time(nullptr);
-  if (now != cached_second) {
-    cached_value = restinio::make_date_field_value(now);
-    cached_second = now;
-  }
-  return cached_value;
-}
-
 void HttpFront::Reply(const std::shared_ptr<Exchange>& exchange, Response response) {
-  // A response to HEAD carries no body, whatever the handler returned,
-  // because the client would read the body as the start of the next
-  // response. No route serves HEAD at present, so this is a 405.
   if (exchange->method == "HEAD") {
-    response.body.clear();
-    response.next_chunk = nullptr;
+    ReplyToHead(exchange, std::move(response));
+    return;
   }
 
   if (response.next_chunk) {
@@ -384,19 +408,54 @@ void HttpFront::Reply(const std::shared_ptr<Exchange>& exchange, Response respon
   try {
     auto builder = exchange->handle->create_response<restinio::restinio_controlled_output_t>(
         StatusLine(status));
-    bool has_content_type = false;
-    for (auto& [name, value] : response.headers) {
-      if (restinio::impl::is_equal_caseless(name, "Content-Type")) has_content_type = true;
-      builder.append_header(std::move(name), std::move(value));
-    }
-    if (!has_content_type && status != 204) {
-      builder.append_header(restinio::http_field::content_type, "application/json");
-    }
-    builder.append_header(restinio::http_field::date, DateHeaderValue());
-    if (drain_.draining()) builder.connection_close();
+    AppendHeaders(builder, response);
     builder.set_body(std::move(response.body));
     builder.done([this, exchange, status, bytes](const asio::error_code& error) {
       Finish(*exchange, status, bytes, error ? error.message() : std::string());
+    });
+  } catch (const std::exception& error) {
+    Finish(*exchange, status, 0, std::string("cannot send the response: ") + error.what());
+  }
+}
+
+// A response to HEAD has the status and headers the GET response would have,
+// Content-Length included, and no body, because the client would read a body
+// as the start of the next response. A streamed body is produced and counted
+// piece by piece to learn its length; HEAD requests run on a worker (see
+// Dispatcher::NeedsWorker), so this blocks no event loop.
+void HttpFront::ReplyToHead(const std::shared_ptr<Exchange>& exchange, Response response) {
+  std::uint64_t length = response.body.size();
+  if (response.next_chunk) {
+    Status outcome;
+    bool more = true;
+    try {
+      while (more && outcome.ok()) {
+        std::string piece;
+        more = false;
+        outcome = response.next_chunk(piece, more);
+        length += piece.size();
+      }
+    } catch (const std::exception& error) {
+      outcome = Status::Internal(std::string("uncaught exception: ") + error.what());
+    } catch (...) {
+      outcome = Status::Internal("uncaught exception of a type not derived from std::exception");
+    }
+    if (!outcome.ok()) {
+      spdlog::error("{} {}: streamed response failed after {} bytes: {}", exchange->method,
+                    RequestTargetForLog(exchange->target), length, outcome.message());
+      response = ErrorResponse(Status::Internal("internal error"));
+      length = response.body.size();
+    }
+  }
+
+  const int status = response.status;
+  try {
+    auto builder = exchange->handle->create_response<restinio::user_controlled_output_t>(
+        StatusLine(status));
+    AppendHeaders(builder, response);
+    builder.set_content_length(length);
+    builder.done([this, exchange, status](const asio::error_code& error) {
+      Finish(*exchange, status, 0, error ? error.message() : std::string());
     });
   } catch (const std::exception& error) {
     Finish(*exchange, status, 0, std::string("cannot send the response: ") + error.what());
@@ -408,16 +467,7 @@ void HttpFront::ReplyStreamed(const std::shared_ptr<Exchange>& exchange, Respons
   try {
     auto builder =
         exchange->handle->create_response<restinio::chunked_output_t>(StatusLine(status));
-    bool has_content_type = false;
-    for (auto& [name, value] : response.headers) {
-      if (restinio::impl::is_equal_caseless(name, "Content-Type")) has_content_type = true;
-      builder.append_header(std::move(name), std::move(value));
-    }
-    if (!has_content_type) {
-      builder.append_header(restinio::http_field::content_type, "application/json");
-    }
-    builder.append_header(restinio::http_field::date, DateHeaderValue());
-    if (drain_.draining()) builder.connection_close();
+    AppendHeaders(builder, response);
 
     auto stream = std::make_shared<Stream>(
         Stream{exchange, std::move(builder), std::move(response.next_chunk), status, 0});
@@ -463,7 +513,7 @@ void HttpFront::ContinueStream(const std::shared_ptr<Stream>& stream) {
       // callback makes RESTinio close it. The chunked body then lacks its
       // last chunk, which shows the client that the response is incomplete.
       spdlog::error("{} {}: streamed response aborted after {} bytes: {}",
-                    stream->exchange->method, RedactRequestTarget(stream->exchange->target),
+                    stream->exchange->method, RequestTargetForLog(stream->exchange->target),
                     stream->bytes, status.message());
       stream->builder.flush(
           [this, stream, message = status.message()](const asio::error_code& error) {
@@ -502,10 +552,10 @@ void HttpFront::Finish(const Exchange& exchange, int status, std::uint64_t bytes
         std::chrono::duration<double, std::milli>(Clock::now() - exchange.start).count();
     if (problem.empty()) {
       spdlog::info("{} {} {} {} bytes {:.3f} ms", exchange.method,
-                   RedactRequestTarget(exchange.target), status, bytes, milliseconds);
+                   RequestTargetForLog(exchange.target), status, bytes, milliseconds);
     } else {
       spdlog::info("{} {} {} {} bytes {:.3f} ms ({})", exchange.method,
-                   RedactRequestTarget(exchange.target), status, bytes, milliseconds, problem);
+                   RequestTargetForLog(exchange.target), status, bytes, milliseconds, problem);
     }
   }
 
@@ -638,6 +688,12 @@ Result<ServeOutcome> RunServer(const ServerOptions& options, Dispatcher& dispatc
   // request can be answered, for whoever waits for the server to be up.
   spdlog::default_logger()->flush();
 
+  // The event loop keeps running until the drain ends, even with no socket
+  // left to wait on, because a worker may still post the write of its reply.
+  // Without the guard, run() returns once the listening socket and the last
+  // connection are closed, and the reply of an executed request is lost.
+  auto keep_running = asio::make_work_guard(*io_context);
+
   std::vector<std::thread> loop_threads;
   for (int i = 0; i < threads; ++i) {
     loop_threads.emplace_back([context = io_context.get()] {
@@ -654,6 +710,7 @@ Result<ServeOutcome> RunServer(const ServerOptions& options, Dispatcher& dispatc
   const Clock::time_point deadline = Clock::now() + options.drain_timeout;
   const std::int64_t abandoned = drain->WaitUntilIdle(deadline);
 
+  keep_running.reset();
   io_context->stop();
   for (std::thread& thread : loop_threads) thread.join();
   if (abandoned > 0) {

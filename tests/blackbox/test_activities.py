@@ -230,8 +230,14 @@ class ActivityDate(h.ServerCase):
         activity = self.new_activity(self.cid, activityDate=None)
         self.assertGreaterEqual(activity["activityDate"], before - 5)
 
+    def test_negative_integer_in_both_forms(self):
+        self.assertEqual(self.date_of(-1), -1)
+        self.assertEqual(self.date_of("-1"), -1)
+        self.assertEqual(self.date_of("-86400"), -86400)
+        self.assertEqual(self.date_of("1969-12-31"), -86400)
+
     def test_garbage_rejected(self):
-        for value in ("yesterday", "2023-13-01", "2023-02-30", "2023-11-14T25:00:00Z",
+        for value in ("yesterday", "-", "+5", "- 5", "2023-13-01", "2023-02-30", "2023-11-14T25:00:00Z",
                       "2023-11-14 22:13:20x", "1.5e9", "12abc", "--", True, [1], {"a": 1},
                       1.5):
             with self.subTest(value=value):
@@ -292,6 +298,21 @@ class Attributes(h.ServerCase):
 
     def test_nested_arrays(self):
         self.assert_exact('{"n": [1, [2, [3.50, []]], {"k": null}], "e": {}}')
+
+    def test_duplicate_keys_kept(self):
+        # A customer of its own, so that the lists of the other tests do not show this
+        # activity: the harness refuses duplicate keys in any other place of a reply.
+        cid = self.new_customer()["id"]
+        text = '{"a": 1, "a": 2, "n": {"b": 1, "b": 1}}'
+        body = f'{{"customerId": {cid}, "type": "attrs", "attributes": {text}}}'
+        reply = self.expect(self.request("POST", "/activities", raw_body=body.encode()), 201)
+        returned = h.find_raw_value(reply.raw.decode(), "attributes")
+        self.assertEqual(h.parse_json_exact(returned), h.parse_json_exact(text))
+
+    def test_duplicate_top_level_key_rejected(self):
+        body = f'{{"customerId": {self.cid}, "type": "a", "type": "b"}}'
+        reply = self.request("POST", "/activities", raw_body=body.encode())
+        self.assert_error(reply, 400, contains=['duplicate key "type"'])
 
     def test_types(self):
         self.assert_exact('{"s": "text", "t": true, "f": false, "n": null, "i": -7}')
@@ -547,6 +568,15 @@ class ActivityList(h.ServerCase):
     def test_type_filter_nul_character(self):
         reply = self.get("/activities?type=visit,a%00b")
         self.assert_error(reply, 400, contains=["type", "a%00b", "NUL"])
+
+    def test_type_filter_empty_item(self):
+        for value in (",", "visit,", ",visit", "visit,,order"):
+            with self.subTest(value=value):
+                reply = self.get("/activities", query={"type": value})
+                self.assert_error(reply, 400, contains=["type", value, "without empty items"])
+
+    def test_type_filter_empty_is_absent(self):
+        self.expect(self.get("/activities", query={"type": ""}), 200)
 
     def test_type_filter_exact(self):
         kind = "kind-" + h.uid()

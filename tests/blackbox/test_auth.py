@@ -1,6 +1,7 @@
 """API keys: where a key may travel, what missing, unknown, revoked and read-only keys get,
 and that no key is ever written to the log."""
 
+import socket
 import unittest
 
 import cmfd_harness as h
@@ -35,6 +36,25 @@ class KeyTransport(h.ServerCase):
         reply = self.post("/customers", {"firstname": "query"}, key=None,
                           query={"apikey": self.key})
         self.expect(reply, 201)
+
+
+    def raw_get(self, header_value):
+        """GET /customers with the X-API-Key header line written byte for byte."""
+        request = (f"GET {h.PREFIX}/customers?pageSize=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   f"X-API-Key: {header_value}\r\nConnection: close\r\n\r\n")
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=30) as sock:
+            sock.sendall(request.encode("latin-1"))
+            return h.read_response(sock.makefile("rb"))
+
+    def test_header_surrounding_whitespace_ignored(self):
+        for value in (self.key + "  ", self.key + "\t", " \t" + self.key + " \t "):
+            with self.subTest(value=repr(value)):
+                status, _, body = self.raw_get(value)
+                self.assertEqual(status, 200, body)
+
+    def test_header_whitespace_inside_key_counts(self):
+        status, _, _ = self.raw_get(self.key[:5] + " " + self.key[5:])
+        self.assertEqual(status, 403)
 
 
 class KeyRejection(h.ServerCase):
@@ -223,6 +243,31 @@ class KeyNotLogged(h.ServerCase):
         self.post("/customers?apikey=" + self.ro_key, {}, key=None)
         log = self.server.wait_for_log("/customers?apikey=REDACTED&page=1")
         self.assertNotIn(self.ro_key, log)
+
+    def test_secret_parameters_redacted(self):
+        secret = "s3cret" + h.uid() + h.uid()
+        queries = [f"api_key={secret}", f"api-key={secret}", f"access_token={secret}",
+                   f"client_secret={secret}", f"password={secret}", f"pageSize=6;apikey={secret}",
+                   f"apikey%3D{secret}", f"API_KEY%3d{secret}", f"x=1&token[]={secret}"]
+        for query in queries:
+            with self.subTest(query=query):
+                marker = f"/customers?{query}"
+                self.get(marker, key=None)
+                redacted_marker = marker.replace(secret, "REDACTED")
+                log = self.server.wait_for_log(redacted_marker)
+                self.assertIn(redacted_marker, log)
+                self.assertNotIn(secret, log)
+
+    def test_long_target_cut_in_log(self):
+        filler = "f" * 60000
+        self.expect(self.get(f"/customers?pageSize=1&q={filler}&apikey={self.key}", key=None),
+                    200)
+        log = self.server.wait_for_log(" bytes)")
+        lines = [line for line in log.splitlines() if "/customers?pageSize=1&q=fff" in line]
+        self.assertTrue(lines, "no access-log line for the long request")
+        self.assertLess(len(lines[-1]), 2048 + 200)
+        self.assertRegex(lines[-1], r"f\.\.\.\(\d+ bytes\)")
+        self.assertNotIn(self.key, log)
 
     def test_access_log_line(self):
         path = "/customers/987654321"

@@ -387,6 +387,34 @@ class Signals(h.BackendCase):
         self.assertEqual(status, 201)
         self.assertEqual(code, 0)
 
+    def test_sigterm_during_short_body_answers_or_stores_nothing(self):
+        db = self.new_database()
+        server, keys = self.new_server(database=db, keys=[("k", False)])
+        body = b'{"firstname": "late arrival!"}'
+        self.assertEqual(len(body), 30)
+        request = h.raw_request_bytes("POST", h.PREFIX + "/customers", key=keys["k"], body=body)
+        split = len(request) - 20
+        reply = None
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+            sock.sendall(request[:split])
+            time.sleep(0.2)
+            server.send_signal(signal.SIGTERM)
+            time.sleep(1)
+            try:
+                sock.sendall(request[split:])
+                reply = h.read_response(sock.makefile("rb"))
+            except (ConnectionError, OSError):
+                pass
+        self.assertEqual(server.wait(), 0)
+
+        if reply is not None and reply[0] == 201:
+            return
+        # Without a 201 the request must not have been executed.
+        again, _ = self.new_server(database=db)
+        client = h.Client(again.port, key=keys["k"])
+        names = [c.get("firstname") for c in client.request("GET", "/customers").data]
+        self.assertNotIn("late arrival!", names, f"stored, but the reply was {reply}")
+
     def test_access_log_line(self):
         server, key = self.start()
         h.Client(server.port, key=key).request("GET", "/customers?pageSize=7")

@@ -217,6 +217,19 @@ class UniqueField(ConfiguredCase):
         self.new()
         self.new()
 
+    def test_empty_string_is_null(self):
+        first = self.new(customerNumber="")
+        second = self.new(customerNumber="")
+        self.assertIsNone(first["customerNumber"])
+        self.assertIsNone(second["customerNumber"])
+        # Clearing a value with "" frees it too.
+        number = "CN-" + h.uid()
+        third = self.new(customerNumber=number)
+        cleared = self.expect(self.patch(f"/customers/{third['id']}", {"customerNumber": ""}),
+                              200).data
+        self.assertIsNone(cleared["customerNumber"])
+        self.new(customerNumber=number)
+
     def test_value_free_after_delete(self):
         number = "CN-" + h.uid()
         first = self.new(customerNumber=number)

@@ -99,6 +99,24 @@ class CopyCommand(h.BackendCase):
         clash = client.request("POST", "/customers", {"customerNumber": "C-1"})
         self.assertEqual(clash.status, 409, clash.raw[:300])
 
+    def test_copy_without_config_keeps_extra_fields(self):
+        source, key, _, served = self.fill_source()
+        target = h.Database("postgres")
+        self.addCleanup(target.drop)
+
+        proc = h.run_cli(["copy", "--from", source.url, "--to", target.url])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+
+        # The copy declared no field, yet a server that declares it finds the values.
+        server, _ = self.new_server(database=target, config_text=CONFIG)
+        client = h.Client(server.port, key=key)
+        path = "/customers?includeActivities=true"
+        reply = client.request("GET", path)
+        self.assertEqual(reply.status, 200, reply.raw[:300])
+        self.assertEqual(reply.body["data"], served[path])
+        numbers = [c.get("customerNumber") for c in reply.body["data"]]
+        self.assertIn("C-1", numbers)
+
     def test_non_empty_target_is_refused(self):
         source, _, config, _ = self.fill_source()
         target = h.Database("postgres")

@@ -193,6 +193,13 @@ class CustomerValidation(h.ServerCase):
             with self.subTest(value=value):
                 self.assertEqual(self.new_customer(gender=value)["gender"], value)
 
+    def test_duplicate_key_rejected(self):
+        for body in ('{"firstname": "a", "firstname": "b"}',
+                     '{"firstname": "a", "first\\u006eame": "b"}'):
+            with self.subTest(body=body):
+                reply = self.request("POST", "/customers", raw_body=body.encode())
+                self.assert_error(reply, 400, contains=['duplicate key "firstname"'])
+
     def test_gender_case_sensitive(self):
         for value in ("Male", "FEMALE", "Other"):
             with self.subTest(value=value):
@@ -639,6 +646,16 @@ class CustomerFilters(h.ServerCase):
     def test_segments_invalid(self):
         reply = self.get("/customers", query={"segments": "abc"})
         self.assert_error(reply, 400, contains=["segments", "abc"])
+
+    def test_segments_empty_item(self):
+        for value in (",", f"{self.s[0]},", f",{self.s[0]}", f"{self.s[0]},,{self.s[1]}"):
+            with self.subTest(value=value):
+                reply = self.get("/customers", query={"segments": value})
+                self.assert_error(reply, 400, contains=["segments", value, "without empty items"])
+
+    def test_segments_empty_is_absent(self):
+        everyone = self.ids({})
+        self.assertEqual(self.ids({"segments": ""}), everyone)
 
     def test_segments_beyond_64_bits(self):
         value = "99999999999999999999"

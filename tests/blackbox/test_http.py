@@ -45,7 +45,8 @@ class Routing(h.ServerCase):
             ("POST", "/deletions", {"GET"}),
             ("GET", "/segments-of-customers", {"POST", "PUT"}),
             ("DELETE", "/segments-of-customers", {"POST", "PUT"}),
-            ("POST", "/health", {"GET"}),
+            ("POST", "/health", {"GET", "HEAD"}),
+            ("HEAD", "/segments-of-customers", {"POST", "PUT"}),
             ("OPTIONS", "/customers", {"GET", "POST", "PUT"}),
             ("OPTIONS", "/customers/1", {"GET", "POST", "PUT", "PATCH", "DELETE"}),
         ]
@@ -162,6 +163,58 @@ class OddInput(h.ServerCase):
             with self.subTest(headers=str(headers)[:60]):
                 reply = self.request("GET", "/customers", key=None, headers=headers)
                 self.assertLess(reply.status, 500, reply)
+
+
+def read_head_response(stream):
+    """Read the status line and headers of a response that has no body; return (status,
+    headers dict with lower-case names)."""
+    status = int(stream.readline().decode("latin-1").split(" ", 2)[1])
+    headers = {}
+    while True:
+        line = stream.readline()
+        if line in (b"\r\n", b"\n", b""):
+            return status, headers
+        name, _, value = line.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+
+
+class Head(h.ServerCase):
+
+    def head_then_get(self, path, key):
+        """Send HEAD and then GET for `path` on one connection; return both responses. The
+        GET response is read right after the HEAD headers, so a HEAD body would break it."""
+        target = h.PREFIX + path
+        data = (h.raw_request_bytes("HEAD", target, key=key) +
+                h.raw_request_bytes("GET", target, key=key, extra_headers=["Connection: close"]))
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=30) as sock:
+            sock.sendall(data)
+            stream = sock.makefile("rb")
+            head = read_head_response(stream)
+            get = h.read_response(stream)
+        return head, get
+
+    def test_head_like_get(self):
+        customer = self.new_customer()
+        cases = [("/customers?pageSize=2", self.key), (f"/customers/{customer['id']}", self.key),
+                 ("/deletions?entityType=customers", self.key), ("/health", None),
+                 ("/customers", None), ("/customers/999999999", self.key),
+                 ("/customers/abc", self.key)]
+        for path, key in cases:
+            with self.subTest(path=path, key=key is not None):
+                (head_status, head_headers), (status, headers, body) = self.head_then_get(path, key)
+                self.assertEqual(head_status, status)
+                self.assertEqual(head_headers.get("content-type"), headers.get("content-type"))
+                if "content-length" in head_headers:
+                    self.assertEqual(int(head_headers["content-length"]), len(body))
+
+    def test_head_needs_key(self):
+        (status, _), _ = self.head_then_get("/customers", None)
+        self.assertEqual(status, 403)
+
+    def test_head_not_on_post_only_route(self):
+        reply = self.request("HEAD", "/segments-of-customers")
+        self.assertEqual(reply.status, 405)
+        self.assertNotIn("HEAD", reply.headers.get("Allow"))
 
 
 class StatusOrder(h.ServerCase):

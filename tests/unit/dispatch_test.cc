@@ -102,8 +102,8 @@ TEST_F(DispatchTest, UnknownRouteIs404BeforeKey) {
 TEST_F(DispatchTest, WrongMethodIs405BeforeKey) {
   Response response = Send("DELETE", "/webservice/cmf/things");
   EXPECT_EQ(response.status, 405);
-  EXPECT_EQ(Header(response, "Allow"), "GET, POST");
-  EXPECT_NE(Msg(response).find("Allow: GET, POST"), std::string::npos) << Msg(response);
+  EXPECT_EQ(Header(response, "Allow"), "GET, HEAD, POST");
+  EXPECT_NE(Msg(response).find("Allow: GET, HEAD, POST"), std::string::npos) << Msg(response);
 }
 
 TEST_F(DispatchTest, MissingOrUnknownKeyIs403) {
@@ -130,6 +130,18 @@ TEST_F(DispatchTest, KeyFromHeaderOrQuery) {
   EXPECT_EQ(Send("GET", "/webservice/cmf/things", std::string("apikey=") + kReadKey, kWriteKey)
                 .body,
             "writer");
+}
+
+TEST_F(DispatchTest, HeaderKeyWithoutSurroundingWhitespace) {
+  for (const std::string header : {std::string(kWriteKey) + "  ", std::string(kWriteKey) + "\t",
+                                   " \t" + std::string(kWriteKey) + " \t "}) {
+    EXPECT_EQ(Send("GET", "/webservice/cmf/things", "", header).body, "writer") << header;
+  }
+  // Whitespace alone counts as no header, so the query key applies.
+  EXPECT_EQ(Send("GET", "/webservice/cmf/things", std::string("apikey=") + kReadKey, " \t").body,
+            "reports");
+  // Whitespace inside the key is part of it.
+  EXPECT_EQ(Send("GET", "/webservice/cmf/things", "", "write-key 0123456789").status, 403);
 }
 
 TEST_F(DispatchTest, ReadOnlyKeyCannotWrite) {

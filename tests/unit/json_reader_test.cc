@@ -60,10 +60,20 @@ TEST(MinifyJson, RemovesOnlyWhitespaceOutsideStrings) {
 
 TEST(ForEachMember, VisitsMembersInOrder) {
   std::vector<std::string> keys;
-  Status status = ForEachMember("{\"b\": 1, \"a\": {\"x\": [1]}, \"b\": \"two\", \"\\u0063\": null}",
+  Status status = ForEachMember("{\"b\": 1, \"a\": {\"x\": [1], \"x\": 2}, \"\\u0063\": null}",
                                 [&](std::string_view key, JsonValue&) { keys.emplace_back(key); });
   ASSERT_TRUE(status.ok()) << status.message();
-  EXPECT_EQ(keys, (std::vector<std::string>{"b", "a", "b", "c"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"b", "a", "c"}));
+}
+
+TEST(ForEachMember, RejectsDuplicateKeysBeforeVisiting) {
+  for (const char* body : {"{\"b\": 1, \"a\": 2, \"b\": \"two\"}", "{\"b\": 1, \"\\u0062\": 2}"}) {
+    int visited = 0;
+    Status status = ForEachMember(body, [&](std::string_view, JsonValue&) { ++visited; });
+    EXPECT_EQ(status.code(), Code::kInvalid) << body;
+    EXPECT_EQ(status.message().rfind("duplicate key \"b\"", 0), 0u) << status.message();
+    EXPECT_EQ(visited, 0) << body;
+  }
 }
 
 TEST(ForEachMember, RejectsNonObjects) {

@@ -138,11 +138,28 @@ TEST(QueryParameters, Flags) {
 }
 
 TEST(QueryParameters, ListsSplitAtCommas) {
-  const auto items =
-      ListParam(QueryParams::Parse("segments=3,,9&segments[]=4&segments[]=5%2C%206&other=1"),
-                "segments");
+  Status problems;
+  const auto items = ListParam(
+      QueryParams::Parse("segments=3,9&segments[]=4&segments[]=5%2C%206&segments=&other=1"),
+      "segments", problems);
+  EXPECT_TRUE(problems.ok()) << problems.message();
   EXPECT_EQ(std::vector<std::string>(items.begin(), items.end()),
             (std::vector<std::string>{"3", "9", "4", "5", "6"}));
+}
+
+TEST(QueryParameters, EmptyListItemsAreInvalid) {
+  for (const char* value : {",", "1,", ",1", "1,,2"}) {
+    Status problems;
+    ListParam(QueryParams::Parse(std::string("segments=") + value), "segments", problems);
+    EXPECT_EQ(problems.code(), Code::kInvalid) << value;
+    EXPECT_NE(problems.message().find("segments: invalid value \"" + std::string(value) + "\""),
+              std::string::npos)
+        << problems.message();
+  }
+  Status problems;
+  EXPECT_TRUE(ListParam(QueryParams::Parse("segments=&segments=%20"), "segments", problems)
+                  .empty());
+  EXPECT_TRUE(problems.ok()) << problems.message();
 }
 
 }  // namespace

@@ -1049,6 +1049,41 @@ TEST_F(PostgresStoreTest, ReconnectsAfterBackendTerminated) {
   EXPECT_TRUE(store().Ping().ok());
 }
 
+TEST_F(PostgresStoreTest, ReconnectsEveryPooledConnectionAfterBackendsTerminated) {
+  Result<Customer> customer = store().CreateCustomer(MakeCustomer());
+  ASSERT_TRUE(customer.ok());
+
+  // Concurrent reads leave several connections idle in the pool.
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 8; ++t) {
+    readers.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) EXPECT_TRUE(store().GetCustomer(customer->id, false).ok());
+    });
+  }
+  for (std::thread& reader : readers) reader.join();
+
+  RawConnection raw(db_url_);
+  std::int64_t killed = raw.QueryInt(
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+      " WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  EXPECT_GE(killed, 2);
+
+  // Every pooled connection is dead now; the first request that notices it
+  // replaces them, and no request fails.
+  for (int i = 0; i < 40; ++i) {
+    if (i % 2 == 0) {
+      Result<Customer> read = store().GetCustomer(customer->id, false);
+      EXPECT_TRUE(read.ok()) << i << ": " << read.status().message();
+    } else {
+      Result<Customer> written = store().UpdateCustomer(customer->id, [i](Customer& c) {
+        c.city = "City " + std::to_string(i);
+        return Status::Ok();
+      });
+      EXPECT_TRUE(written.ok()) << i << ": " << written.status().message();
+    }
+  }
+}
+
 TEST_F(PostgresStoreTest, UnreachableDatabaseIsUnavailable) {
   // A database of its own, dropped under the open store.
   RawConnection admin(base_url_);

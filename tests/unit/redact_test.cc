@@ -15,14 +15,36 @@ TEST(RedactRequestTargetTest, ReplacesApiKeyValues) {
 TEST(RedactRequestTargetTest, ReplacesEncodedAndRepeatedNames) {
   EXPECT_EQ(RedactRequestTarget("/x?api%4Bey=s&apikey%5B%5D=t&apikey[]=u&apikey=v"),
             "/x?api%4Bey=REDACTED&apikey%5B%5D=REDACTED&apikey[]=REDACTED&apikey=REDACTED");
-  EXPECT_EQ(RedactRequestTarget("/x?api+key=s"), "/x?api+key=s");
+  EXPECT_EQ(RedactRequestTarget("/x?api+key=s"), "/x?api+key=REDACTED");
+}
+
+TEST(RedactRequestTargetTest, ReplacesEveryNameThatCallsForASecret) {
+  EXPECT_EQ(RedactRequestTarget("/x?api_key=a&api-key=b&API_KEY=c&access_token=d"),
+            "/x?api_key=REDACTED&api-key=REDACTED&API_KEY=REDACTED&access_token=REDACTED");
+  EXPECT_EQ(RedactRequestTarget("/x?client_secret=a&Pass_Word=b&keys[]=c&page=2"),
+            "/x?client_secret=REDACTED&Pass_Word=REDACTED&keys[]=REDACTED&page=2");
+  EXPECT_EQ(RedactRequestTarget("/x?%74oken=a&pass%2Dword=b"),
+            "/x?%74oken=REDACTED&pass%2Dword=REDACTED");
+}
+
+TEST(RedactRequestTargetTest, SemicolonSeparates) {
+  EXPECT_EQ(RedactRequestTarget("/x?page=2;apikey=s;token=t&a=1"),
+            "/x?page=2;apikey=REDACTED;token=REDACTED&a=1");
+}
+
+TEST(RedactRequestTargetTest, EncodedEqualsSign) {
+  EXPECT_EQ(RedactRequestTarget("/x?apikey%3Ds3cret&page=2"), "/x?apikey%3DREDACTED&page=2");
+  EXPECT_EQ(RedactRequestTarget("/x?api_key%3ds3cret%3Dmore"), "/x?api_key%3dREDACTED");
+  EXPECT_EQ(RedactRequestTarget("/x?apikey%3Ds3cret=x"), "/x?apikey%3DREDACTED");
+  EXPECT_EQ(RedactRequestTarget("/x?a%3Db_token=s3cret"), "/x?a%3Db_token=REDACTED");
+  EXPECT_EQ(RedactRequestTarget("/x?page%3D2"), "/x?page%3D2");
 }
 
 TEST(RedactRequestTargetTest, KeepsEverythingElse) {
   EXPECT_EQ(RedactRequestTarget("/x"), "/x");
   EXPECT_EQ(RedactRequestTarget("/x?"), "/x?");
-  EXPECT_EQ(RedactRequestTarget("/x?a=1&&b=%20&apikeys=1&myapikey=2"),
-            "/x?a=1&&b=%20&apikeys=1&myapikey=2");
+  EXPECT_EQ(RedactRequestTarget("/x?a=1&&b=%20&;monkey&api=2&keyword"),
+            "/x?a=1&&b=%20&;monkey&api=2&keyword");
   EXPECT_EQ(RedactRequestTarget("/x?apikey=&apikey"), "/x?apikey=&apikey");
   EXPECT_EQ(RedactRequestTarget("/x?apikey=k#apikey=frag"), "/x?apikey=REDACTED#apikey=frag");
 }
@@ -31,9 +53,24 @@ TEST(RedactRequestTargetTest, SecretNeverSurvives) {
   const std::string secret = "0123456789abcdef";
   for (const std::string target :
        {"/x?apikey=" + secret, "/x?a=1&apiKey=" + secret + "&b=2",
-        "/x?apikey=" + secret + "=" + secret, "/x?%61pikey=" + secret}) {
+        "/x?apikey=" + secret + "=" + secret, "/x?%61pikey=" + secret,
+        "/x?apikey%3D" + secret, "/x?a=1;api-key=" + secret, "/x?refresh_token=" + secret,
+        "/x?apikey%3d" + secret + "%3d" + secret}) {
     EXPECT_EQ(RedactRequestTarget(target).find(secret), std::string::npos) << target;
   }
+}
+
+TEST(RequestTargetForLogTest, CapsLongTargets) {
+  EXPECT_EQ(RequestTargetForLog("/x?apikey=s"), "/x?apikey=REDACTED");
+
+  const std::string exact = "/x?q=" + std::string(kMaxLoggedTargetBytes - 5, 'a');
+  EXPECT_EQ(RequestTargetForLog(exact), exact);
+
+  const std::string long_target = "/x?q=" + std::string(60000, 'a') + "&apikey=s3cret";
+  const std::string logged = RequestTargetForLog(long_target);
+  EXPECT_EQ(logged.substr(0, kMaxLoggedTargetBytes), long_target.substr(0, kMaxLoggedTargetBytes));
+  EXPECT_EQ(logged.substr(kMaxLoggedTargetBytes),
+            "...(" + std::to_string(long_target.size()) + " bytes)");
 }
 
 TEST(RedactDatabaseTest, FilePathUnchanged) {

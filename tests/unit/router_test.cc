@@ -64,15 +64,42 @@ TEST(RouterTest, WrongMethodIs405WithSortedAllow) {
   RouteMatch collection = router.Match("DELETE", "/customers");
   EXPECT_EQ(collection.route, nullptr);
   EXPECT_EQ(collection.status, 405);
-  EXPECT_EQ(collection.allow, "GET, POST, PUT");
+  EXPECT_EQ(collection.allow, "GET, HEAD, POST, PUT");
 
   RouteMatch item = router.Match("POST", "/customers/7");
   EXPECT_EQ(item.status, 405);
-  EXPECT_EQ(item.allow, "DELETE, GET, PATCH");
+  EXPECT_EQ(item.allow, "DELETE, GET, HEAD, PATCH");
 
-  RouteMatch health = router.Match("HEAD", "/health");
+  RouteMatch health = router.Match("POST", "/health");
   EXPECT_EQ(health.status, 405);
-  EXPECT_EQ(health.allow, "GET");
+  EXPECT_EQ(health.allow, "GET, HEAD");
+}
+
+TEST(RouterTest, HeadUsesTheGetRoute) {
+  Router router = MakeRouter();
+  RouteMatch item = router.Match("HEAD", "/customers/7");
+  ASSERT_NE(item.route, nullptr);
+  EXPECT_EQ(item.route->method, "GET");
+  EXPECT_EQ(item.route->pattern, "/customers/{id}");
+  EXPECT_EQ(item.params, std::vector<std::string>{"7"});
+
+  RouteMatch collection = router.Match("DELETE", "/customers");
+  EXPECT_EQ(collection.allow, "GET, HEAD, POST, PUT");
+  EXPECT_EQ(router.Match("HEAD", "/nothing").status, 404);
+
+  // A pattern without GET does not serve HEAD.
+  router.Add("POST", "/imports", Access::kWrite, Named("import"));
+  RouteMatch import = router.Match("HEAD", "/imports");
+  EXPECT_EQ(import.route, nullptr);
+  EXPECT_EQ(import.status, 405);
+  EXPECT_EQ(import.allow, "POST");
+
+  // A HEAD route of its own wins, and HEAD is listed once.
+  router.Add("HEAD", "/health", Access::kPublic, Named("head"));
+  RouteMatch head = router.Match("HEAD", "/health");
+  ASSERT_NE(head.route, nullptr);
+  EXPECT_EQ(head.route->method, "HEAD");
+  EXPECT_EQ(router.Match("POST", "/health").allow, "GET, HEAD");
 }
 
 TEST(RouterTest, MethodIsCaseSensitive) {
@@ -126,7 +153,7 @@ TEST(RouterTest, RejectsDuplicateRoute) {
   router.Add("GET", "/a/{id}", Access::kRead, Named("x"));
   EXPECT_THROW(router.Add("GET", "/a/{other}", Access::kRead, Named("y")), std::invalid_argument);
   EXPECT_NO_THROW(router.Add("PUT", "/a/{other}", Access::kWrite, Named("z")));
-  EXPECT_EQ(router.Match("POST", "/a/1").allow, "GET, PUT");
+  EXPECT_EQ(router.Match("POST", "/a/1").allow, "GET, HEAD, PUT");
 }
 
 TEST(RoutingPathTest, StripsEitherPrefix) {

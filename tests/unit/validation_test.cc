@@ -102,6 +102,8 @@ TEST(TodayUtc, MatchesTheClock) {
 TEST(ParseActivityDate, AcceptsEveryDocumentedForm) {
   EXPECT_EQ(ParseActivityDate("1700000000"), 1700000000);
   EXPECT_EQ(ParseActivityDate("0"), 0);
+  EXPECT_EQ(ParseActivityDate("-1"), -1);
+  EXPECT_EQ(ParseActivityDate("-86400"), -86400);
   EXPECT_EQ(ParseActivityDate("2023-11-14T22:13:20Z"), 1700000000);
   EXPECT_EQ(ParseActivityDate("2023-11-14T22:13:20z"), 1700000000);
   EXPECT_EQ(ParseActivityDate("2023-11-14T22:13:20"), 1700000000);
@@ -116,7 +118,7 @@ TEST(ParseActivityDate, AcceptsEveryDocumentedForm) {
 
 TEST(ParseActivityDate, RejectsEverythingElse) {
   for (const char* text :
-       {"", "yesterday", "-5", "1.5", "1e9", "2023-11-14T25:00:00Z", "2023-11-14T22:60:00Z",
+       {"", "yesterday", "-", "--5", "+5", "- 5", "-62135596801", "1.5", "1e9", "2023-11-14T25:00:00Z", "2023-11-14T22:60:00Z",
         "2023-11-14T22:13Z", "2023-11-14T22:13:20+1:00", "2023-11-14T22:13:20+0100",
         "2023-11-14T22:13:20.Z", "2023-11-14T22:13:20ZZ", "2023-02-29", "2023-02-29T00:00:00Z",
         "2023-11-14X22:13:20Z", "99999999999999999999", "253402300800"}) {
@@ -128,6 +130,7 @@ TEST(ParseActivityDate, AcceptsTheWholeRangeOfYears) {
   EXPECT_EQ(ParseActivityDate("0001-01-01T00:00:00Z"), kMinActivityDate);
   EXPECT_EQ(ParseActivityDate("9999-12-31T23:59:59Z"), kMaxActivityDate);
   EXPECT_EQ(ParseActivityDate("253402300799"), kMaxActivityDate);
+  EXPECT_EQ(ParseActivityDate("-62135596800"), kMinActivityDate);
 }
 
 TEST(ParseInt64, HandlesBoundsAndSigns) {

@@ -90,7 +90,10 @@ class PgCopyTarget final : public CopyTarget {
         " $13::text, $14::text, $15::boolean, $16::text, $17::bigint, $18::bigint)",
         {IntParam(customer.id), BoolParam(customer.active), customer.gender, customer.firstname,
          customer.lastname, customer.birthdate, customer.street, customer.zip, customer.city,
-         customer.phone, EncodeExtraFields(fields, customer.extra), customer.country_code,
+         customer.phone,
+         customer.stored_extra.empty() ? EncodeExtraFields(fields, customer.extra)
+                                       : customer.stored_extra,
+         customer.country_code,
          customer.email, customer.id_encoded, BoolParam(customer.profiling_consent),
          customer.password_hash, IntParam(customer.modification_date),
          IntParam(customer.creation_date)}));
@@ -236,6 +239,7 @@ Status PgStore::ExportAll(CopySink& sink) {
         [&](const PgResult& rows, int i) -> Status {
           Customer customer;
           CMFD_PG_TRY(ReadCustomerRow(rows, i, fields, customer));
+          customer.stored_extra = rows.String(i, 10);  // the column after phone
           customer.segments.clear();
           return sink.AddCustomer(customer);
         }));

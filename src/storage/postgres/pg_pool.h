@@ -6,7 +6,11 @@
 // returns Unavailable, so a request never hangs on an exhausted pool.
 //
 // Lost connections. A connection found broken when it comes back is closed;
-// the next lease opens a new one. When opening fails, further attempts wait
+// the next lease opens a new one. When the server drops one connection it has
+// usually dropped them all (a restart, a failover, pg_terminate_backend), so
+// a lease discarded as lost also closes every connection opened before it
+// that is idle or comes back later: the caller's retry then gets a new
+// connection instead of the next dead one. When opening fails, further attempts wait
 // for an exponential backoff (kFirstBackoff doubling up to kMaxBackoff), and
 // until then every Acquire returns Unavailable at once with the last error,
 // instead of stalling each request on a connection timeout. Every failure and
@@ -15,6 +19,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -31,8 +36,8 @@ class PgPool;
 class PgLease {
  public:
   PgLease() = default;
-  PgLease(PgPool* pool, std::unique_ptr<PgConnection> conn)
-      : pool_(pool), conn_(std::move(conn)) {}
+  PgLease(PgPool* pool, std::unique_ptr<PgConnection> conn, std::uint64_t generation)
+      : pool_(pool), conn_(std::move(conn)), generation_(generation) {}
   PgLease(PgLease&& other) noexcept = default;
   PgLease& operator=(PgLease&& other) noexcept;
   ~PgLease();
@@ -40,15 +45,16 @@ class PgLease {
   PgConnection& operator*() const { return *conn_; }
   PgConnection* operator->() const { return conn_.get(); }
 
-  // Closes the connection instead of returning it (after an error that left
-  // it in an unknown state).
-  void Discard() { conn_.reset(); }
+  // Closes the connection, found lost, instead of returning it, and has the
+  // pool close every connection opened before it (see above).
+  void Discard();
 
  private:
   void Return();
 
   PgPool* pool_ = nullptr;
   std::unique_ptr<PgConnection> conn_;
+  std::uint64_t generation_ = 0;  // PgPool::generation_ when the connection opened
 };
 
 class PgPool {
@@ -70,8 +76,13 @@ class PgPool {
  private:
   friend class PgLease;
 
-  // Takes back a leased connection; null or broken ones are dropped.
-  void Return(std::unique_ptr<PgConnection> conn);
+  // Takes back a leased connection; null or broken ones are dropped, and so
+  // are those opened before the last connection loss.
+  void Return(std::unique_ptr<PgConnection> conn, std::uint64_t generation);
+
+  // A connection opened in `generation` was found lost: starts a new
+  // generation and closes the idle connections of older ones.
+  void Lost(std::uint64_t generation);
 
   // Opens a new connection unless the backoff forbids an attempt now.
   Result<std::unique_ptr<PgConnection>> Open();
@@ -82,7 +93,15 @@ class PgPool {
   std::mutex mutex_;
   std::condition_variable freed_;
   int leased_ = 0;
-  std::vector<std::unique_ptr<PgConnection>> idle_;
+
+  // Connections opened in an older generation than generation_ predate a
+  // connection loss and are presumed dead.
+  struct Idle {
+    std::unique_ptr<PgConnection> conn;
+    std::uint64_t generation;
+  };
+  std::vector<Idle> idle_;
+  std::uint64_t generation_ = 0;
 
   // Backoff after a failed connection attempt.
   std::chrono::steady_clock::time_point next_attempt_{};

@@ -82,7 +82,7 @@ Status WriteTx::Pipeline(const std::vector<PipelineStep>& steps, std::string_vie
 }
 
 Status TxRunner::Write(std::string_view what, const std::function<Status(WriteTx&)>& work) {
-  bool reconnected = false;
+  int reconnects = 0;
   Status last;
   for (int attempt = 1; attempt <= kMaxWriteAttempts; ++attempt) {
     Result<PgLease> lease = pool_.Acquire();
@@ -95,19 +95,23 @@ Status TxRunner::Write(std::string_view what, const std::function<Status(WriteTx
     for (const PgResult& result : begun) {
       if (result.ok()) continue;
       // A pooled connection that the server closed while it was idle shows
-      // up here; nothing was written, so one retry on a new one is safe.
-      if (conn.Broken() && !reconnected) {
+      // up here; nothing was written, so a retry on another one is safe.
+      if (conn.Broken() && reconnects < MaxReconnects()) {
         spdlog::warn("database connection lost while idle ({}); reconnecting",
                      result.ErrorMessage());
         lease.value().Discard();
-        reconnected = true;
+        ++reconnects;
         break;
       }
       Status status = ErrorStatus(result, conn.Broken(), what);
       EndTransaction(conn);
       return status;
     }
-    if (!begun.back().ok()) continue;
+    if (!begun.back().ok()) {
+      // A reconnect is not a conflict and does not use up an attempt.
+      --attempt;
+      continue;
+    }
 
     WriteTx tx(conn);
     tx.now_ = begun.back().Int(0, 0);
@@ -144,7 +148,7 @@ Result<ReadResult> TxRunner::RunRead(std::string_view what,
   all.insert(all.end(), steps.begin(), steps.end());
   if (wrapped) all.push_back({kCommitSql, {}});
 
-  for (int attempt = 1; attempt <= 2; ++attempt) {
+  for (int attempt = 0; attempt <= MaxReconnects(); ++attempt) {
     Result<PgLease> lease = pool_.Acquire();
     if (!lease.ok()) return lease.status();
     PgConnection& conn = *lease.value();
@@ -167,8 +171,8 @@ Result<ReadResult> TxRunner::RunRead(std::string_view what,
     }
 
     // Reads change nothing, so a read on a connection that turned out dead
-    // is repeated once on a new one.
-    if (conn.Broken() && attempt == 1) {
+    // is repeated on another one.
+    if (conn.Broken() && attempt < MaxReconnects()) {
       spdlog::warn("database connection lost ({}); reconnecting", failed->ErrorMessage());
       lease.value().Discard();
       continue;
@@ -177,7 +181,8 @@ Result<ReadResult> TxRunner::RunRead(std::string_view what,
     EndTransaction(conn);
     return status;
   }
-  return Status::Unavailable("database unavailable: connection lost twice during " +
+  return Status::Unavailable("database unavailable: connection lost " +
+                             std::to_string(MaxReconnects() + 1) + " times during " +
                              std::string(what));
 }
 

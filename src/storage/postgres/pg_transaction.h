@@ -126,6 +126,15 @@ class TxRunner {
   PgPool& pool() { return pool_; }
 
  private:
+  // How often one operation may replace a connection found dead before it
+  // gives up. A lost lease closes the pool's older connections (pg_pool.h),
+  // so one reconnect normally suffices; the bound of one per pooled
+  // connection also covers connections leased by others at the time of the
+  // loss and returned dead meanwhile. Failing to open a new connection ends
+  // the operation at once with the connection error, which describes the
+  // outage as it is now.
+  int MaxReconnects() const { return pool_.size(); }
+
   Result<ReadResult> RunRead(std::string_view what, const std::vector<PipelineStep>& steps,
                              bool with_timestamp);
 

@@ -47,6 +47,7 @@ Status SqliteStore::ExportAll(CopySink& sink) {
       [&](const SqliteStatement& stmt) -> Status {
         Customer customer;
         CMFD_SQLITE_TRY(ReadCustomerRow(stmt, fields, customer));
+        customer.stored_extra = std::string(stmt.ColumnView(10));  // the column after phone
         customer.segments.clear();
         return sink.AddCustomer(customer);
       }));
@@ -195,7 +196,9 @@ Result<std::unique_ptr<CopyTarget>> SqliteStore::BeginCopy() {
       stmt->BindOptionalText(8, customer.zip);
       stmt->BindOptionalText(9, customer.city);
       stmt->BindOptionalText(10, customer.phone);
-      stmt->BindText(11, EncodeExtraFields(fields, customer.extra));
+      stmt->BindText(11, customer.stored_extra.empty()
+                             ? EncodeExtraFields(fields, customer.extra)
+                             : customer.stored_extra);
       stmt->BindOptionalText(12, customer.country_code);
       stmt->BindOptionalText(13, customer.email);
       stmt->BindText(14, customer.id_encoded);
