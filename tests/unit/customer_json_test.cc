@@ -275,10 +275,18 @@ TEST(CustomerJson, ExtraFieldsEmptyStringAndNull) {
         customer, schema);
   Apply(R"({"customerNumber": "", "loyaltyTier": "", "visits": "", "contractEnd": null})",
         customer, schema);
-  EXPECT_EQ(customer.extra[0], "\"\"");  // a plain string keeps ""
+  EXPECT_FALSE(customer.extra[0]);  // "" on a unique string is null
   EXPECT_FALSE(customer.extra[1]);
   EXPECT_FALSE(customer.extra[3]);
   EXPECT_FALSE(customer.extra[5]);
+}
+
+TEST(CustomerJson, PlainStringKeepsEmptyString) {
+  CustomerSchema schema = ExtraSchema();
+  schema.fields[0].unique = false;
+  Customer customer = NewCustomer(schema);
+  Apply(R"({"customerNumber": ""})", customer, schema);
+  EXPECT_EQ(customer.extra[0], "\"\"");
 }
 
 TEST(CustomerJson, ExtraFieldsRejectWrongValues) {
