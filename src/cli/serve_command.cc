@@ -17,11 +17,14 @@ namespace cmfd {
 
 namespace {
 
+constexpr int kSqliteDefaultWorkers = 64;
+
 struct ServeOptions {
   DatabaseOptions database;
   std::string listen;
   int threads = 0;
   int workers = 32;
+  CLI::Option* workers_option = nullptr;
   std::string log_file;
   std::string log_level = "info";
   CLI::Option* listen_option = nullptr;
@@ -79,6 +82,12 @@ void RunServe(const ServeOptions& options) {
   server_options.listen = listen.value();
   server_options.threads = config.threads;
   server_options.workers = options.workers;
+  // A SQLite write waits for the commit of its group on its worker thread,
+  // so the workers bound the size of a group. Twice the default lets a
+  // group of up to 64 concurrent writes share one commit.
+  if (options.workers_option->count() == 0 && !store->CallsMayBlock()) {
+    server_options.workers = kSqliteDefaultWorkers;
+  }
   server_options.max_body_bytes = config.max_body_bytes;
   server_options.database = config.database;
 
@@ -118,12 +127,14 @@ void AddServeCommand(CLI::App& app) {
                        "reads (default: the config file's `threads`, else 2)")
           ->type_name("N")
           ->check(CLI::Range(1, 256));
-  command
-      ->add_option("--workers", options->workers,
-                   "number of worker threads, which run writes, and every request when the "
-                   "database is PostgreSQL (default: 32)")
-      ->type_name("N")
-      ->check(CLI::Range(1, 1024));
+  options->workers_option =
+      command
+          ->add_option("--workers", options->workers,
+                       "number of worker threads, which run writes, and every request when the "
+                       "database is PostgreSQL; concurrent SQLite writes commit together, up to "
+                       "one per worker (default: 64 with SQLite, 32 with PostgreSQL)")
+          ->type_name("N")
+          ->check(CLI::Range(1, 1024));
   options->pool_size_option =
       command
           ->add_option("--pool-size", options->pool_size,

@@ -10,20 +10,34 @@
 
 namespace cmfd {
 
-Status SqliteStore::BuildCustomerFilter(const CustomerQuery& query, SqlFilter& filter) const {
-  if (query.modified_after) {
-    filter.Add("c.modification_date > ?", {*query.modified_after});
-  }
+Status SqliteStore::PlanCustomerList(const CustomerQuery& query, CustomerListPlan& plan) const {
+  SqlFilter& filter = plan.filter;
   if (!query.segments_all.empty()) {
     std::vector<std::int64_t> segments = query.segments_all;
     std::sort(segments.begin(), segments.end());
     segments.erase(std::unique(segments.begin(), segments.end()), segments.end());
-    // A customer has each segment at most once, so having N of the N
-    // distinct ids means having all of them. An unknown id matches nothing.
-    filter.Add("c.id IN (SELECT customer_id FROM customer_segments"
-               " WHERE segment_id IN (SELECT value FROM json_each(?))"
-               " GROUP BY customer_id HAVING count(*) = ?)",
-               {JsonIntArray(segments), static_cast<std::int64_t>(segments.size())});
+
+    // The list walks the members of the first segment in customer id order
+    // (the index on segment_id ends with customer_id), so a page reads its
+    // own rows and not every member of the segment. CROSS JOIN keeps that
+    // order of the tables, and the list orders by s0.customer_id, which
+    // the planner knows the index delivers; it equals c.id.
+    plan.from = " FROM customer_segments s0 CROSS JOIN customers c ON c.id = s0.customer_id";
+    plan.order = "s0.customer_id";
+    plan.seek = "s0.customer_id > ?";
+    filter.Add("s0.segment_id = ?", {segments.front()});
+    if (segments.size() > 1) {
+      // A customer has each segment at most once, so having N of the other
+      // N distinct ids means having all of them. An unknown id matches
+      // nothing.
+      std::vector<std::int64_t> others(segments.begin() + 1, segments.end());
+      filter.Add("(SELECT count(*) FROM customer_segments t WHERE t.customer_id = c.id"
+                 " AND t.segment_id IN (SELECT value FROM json_each(?))) = ?",
+                 {JsonIntArray(others), static_cast<std::int64_t>(others.size())});
+    }
+  }
+  if (query.modified_after) {
+    filter.Add("c.modification_date > ?", {*query.modified_after});
   }
   if (query.email) {
     filter.Add("lower(c.email) = lower(?)", {*query.email});
@@ -41,6 +55,11 @@ Status SqliteStore::BuildCustomerFilter(const CustomerQuery& query, SqlFilter& f
     filter.Add("c.id IN (SELECT customer_id FROM customer_unique WHERE field = ? AND value = ?)",
                {fields[index].name, value});
   }
+
+  // The other filters have selective indexes of their own, so only a date
+  // range alone has a choice of index.
+  plan.only_modified_after = query.modified_after && query.segments_all.empty() &&
+                             !query.email && query.extra_equals.empty();
   return Status::Ok();
 }
 
@@ -48,8 +67,9 @@ Result<ListInfo> SqliteStore::ListCustomers(const CustomerQuery& query,
                                             const std::function<void(const Customer&)>& row) {
   Result<std::optional<std::int64_t>> offset = PageOffset(query.page);
   if (!offset.ok()) return offset.status();
-  SqlFilter filter;
-  CMFD_SQLITE_TRY(BuildCustomerFilter(query, filter));
+  CustomerListPlan plan;
+  CMFD_SQLITE_TRY(PlanCustomerList(query, plan));
+  const SqlFilter& filter = plan.filter;
 
   Result<Reader> reader = LeaseReader();
   if (!reader.ok()) return reader.status();
@@ -74,7 +94,7 @@ Result<ListInfo> SqliteStore::ListCustomers(const CustomerQuery& query,
       info.total_rows = *cached;
     } else {
       Result<std::int64_t> total =
-          QueryCount(db, "SELECT count(*) FROM customers c" + filter.where(), filter);
+          QueryCount(db, "SELECT count(*)" + plan.from + filter.where(), filter);
       if (!total.ok()) return total.status();
       info.total_rows = total.value();
       page_cache_.AddCount(shape, count_version, info.total_rows);
@@ -92,22 +112,21 @@ Result<ListInfo> SqliteStore::ListCustomers(const CustomerQuery& query,
                                                      : counters->customers_changes,
                                       0}};
 
-  // The other filters have selective indexes of their own, so only a date
-  // range alone needs the choice made here.
-  auto source = [&](std::int64_t skip) -> const char* {
-    bool only_modified_after = query.modified_after && query.segments_all.empty() &&
-                               !query.email && query.extra_equals.empty();
-    if (only_modified_after &&
+  // A date range alone reads through the date's index when the range is
+  // small (see PreferRangeIndex).
+  auto source = [&](std::int64_t skip) -> std::string {
+    if (plan.only_modified_after &&
         PreferRangeIndex(info.total_rows, counters->customers, skip, query.page.page_size)) {
       return " FROM customers c INDEXED BY customers_modification";
     }
-    return " FROM customers c";
+    return plan.from;
   };
   auto seek = [&](const std::optional<PageKey>& after) {
     SqlFilter seeking = filter;
-    if (after) seeking.Add("c.id > ?", {(*after)[0]});
+    if (after) seeking.Add(plan.seek, {(*after)[0]});
     return seeking;
   };
+  const std::string order_by = std::string(" ORDER BY ") + plan.order;
 
   const std::int64_t offset_rows = *offset.value();
   Result<PageStart> start = LocatePage(
@@ -116,8 +135,8 @@ Result<ListInfo> SqliteStore::ListCustomers(const CustomerQuery& query,
         // Without filters, the planner reads the ids from the narrow
         // customers_ids index rather than from the rows.
         SqlFilter seeking = seek(after);
-        Result<SqliteStatement> stmt = db.Prepare("SELECT c.id" + std::string(source(limit)) +
-                                                  seeking.where() + " ORDER BY c.id LIMIT ?");
+        Result<SqliteStatement> stmt =
+            db.Prepare("SELECT c.id" + source(limit) + seeking.where() + order_by + " LIMIT ?");
         if (!stmt.ok()) return stmt.status();
         seeking.Bind(stmt.value());
         stmt->BindInt(seeking.param_count() + 1, limit);
@@ -126,43 +145,36 @@ Result<ListInfo> SqliteStore::ListCustomers(const CustomerQuery& query,
   if (!start.ok()) return start.status();
 
   SqlFilter seeking = seek(start->after);
-  std::string sql = std::string("SELECT ") + kCustomerColumns + source(start->skip) +
-                    seeking.where() + " ORDER BY c.id LIMIT ? OFFSET ?";
+  std::string sql = std::string("SELECT ") + kCustomerFieldColumns + source(start->skip) +
+                    seeking.where() + order_by + " LIMIT ? OFFSET ?";
   Result<SqliteStatement> stmt = db.Prepare(sql);
   if (!stmt.ok()) return stmt.status();
   seeking.Bind(stmt.value());
   stmt->BindInt(seeking.param_count() + 1, query.page.page_size);
   stmt->BindInt(seeking.param_count() + 2, start->skip);
 
-  // With activities the page is collected first, to fetch the activities
-  // of all its customers in one query. Without, rows stream straight out.
+  // The page is collected first, to fetch the segments (and activities) of
+  // all its customers with one query each. Memory is bounded by the page
+  // size, which the handlers cap.
   std::vector<Customer> page;
-  std::int64_t rows = 0;
-  std::int64_t last_id = 0;
-  Customer customer;
   while (true) {
     Result<bool> has_row = stmt->Step();
     if (!has_row.ok()) return has_row.status();
     if (!has_row.value()) break;
-    CMFD_SQLITE_TRY(ReadCustomerRow(stmt.value(), options_.customer.fields, customer));
-    ++rows;
-    last_id = customer.id;
-    if (query.include_activities) {
-      page.push_back(std::move(customer));
-      customer = Customer();
-    } else {
-      row(customer);
-    }
+    page.emplace_back();
+    CMFD_SQLITE_TRY(ReadCustomerFields(stmt.value(), options_.customer.fields, page.back()));
   }
   stmt = SqliteStatement();
-  RecordPageEnd(paged, offset_rows, rows, PageKey{last_id, 0});
-
-  if (query.include_activities) {
-    std::vector<Customer*> pointers;
-    for (Customer& loaded : page) pointers.push_back(&loaded);
-    CMFD_SQLITE_TRY(LoadActivitiesOf(db, pointers));
-    for (const Customer& loaded : page) row(loaded);
+  if (!page.empty()) {
+    RecordPageEnd(paged, offset_rows, static_cast<std::int64_t>(page.size()),
+                  PageKey{page.back().id, 0});
   }
+
+  std::vector<Customer*> pointers;
+  for (Customer& loaded : page) pointers.push_back(&loaded);
+  CMFD_SQLITE_TRY(LoadSegmentsOf(db, pointers));
+  if (query.include_activities) CMFD_SQLITE_TRY(LoadActivitiesOf(db, pointers));
+  for (const Customer& loaded : page) row(loaded);
 
   CMFD_SQLITE_TRY(reader->Commit());
   return info;

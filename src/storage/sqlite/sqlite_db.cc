@@ -180,6 +180,13 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path,
                         "PRAGMA mmap_size = " + std::to_string(options.mmap_size) + ";"
                         "PRAGMA cache_size = -" + std::to_string(options.cache_size_kib) + ";";
   if (options.query_only) pragmas += "PRAGMA query_only = ON;";
+  if (options.wal_autocheckpoint_pages > 0) {
+    // After a checkpoint that restarts the log, SQLite cuts the log file
+    // back to this size, so a burst of writes does not keep it large.
+    const std::int64_t log_bytes = std::int64_t{options.wal_autocheckpoint_pages} * 4096;
+    pragmas += "PRAGMA wal_autocheckpoint = " + std::to_string(options.wal_autocheckpoint_pages) +
+               ";PRAGMA journal_size_limit = " + std::to_string(log_bytes) + ";";
+  }
   CMFD_SQLITE_TRY(db->Exec(pragmas.c_str()));
   return db;
 }

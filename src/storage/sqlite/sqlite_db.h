@@ -90,8 +90,11 @@ class SqliteStatement {
 // Connection settings applied by SqliteDb::Open.
 struct SqliteConnectionOptions {
   int busy_timeout_ms = 5000;
-  std::int64_t mmap_size = 256 << 20;       // bytes mapped for reads
-  std::int64_t cache_size_kib = 64 << 10;   // page cache per connection
+  std::int64_t mmap_size = 0;               // bytes mapped for reads
+  std::int64_t cache_size_kib = 8 << 10;    // page cache per connection
+  // PRAGMA wal_autocheckpoint of a connection that writes; 0 keeps SQLite's
+  // default (1000 pages).
+  int wal_autocheckpoint_pages = 0;
   std::string synchronous = "NORMAL";       // OFF, NORMAL, FULL or EXTRA
   bool query_only = false;                  // reject writes on this connection
 };

@@ -33,6 +33,13 @@ std::vector<std::int64_t> ParseIdList(std::string_view text) {
 
 Status ReadCustomerRow(const SqliteStatement& stmt, const std::vector<CustomField>& fields,
                        Customer& customer) {
+  CMFD_SQLITE_TRY(ReadCustomerFields(stmt, fields, customer));
+  customer.segments = ParseIdList(stmt.ColumnView(18));
+  return Status::Ok();
+}
+
+Status ReadCustomerFields(const SqliteStatement& stmt, const std::vector<CustomField>& fields,
+                          Customer& customer) {
   customer.id = stmt.ColumnInt(0);
   customer.active = stmt.ColumnBool(1);
   customer.gender = stmt.ColumnOptionalText(2);
@@ -51,7 +58,49 @@ Status ReadCustomerRow(const SqliteStatement& stmt, const std::vector<CustomFiel
   customer.password_hash = stmt.ColumnOptionalText(15);
   customer.modification_date = stmt.ColumnInt(16);
   customer.creation_date = stmt.ColumnInt(17);
-  customer.segments = ParseIdList(stmt.ColumnView(18));
+  return Status::Ok();
+}
+
+Status LoadSegmentsOf(SqliteDb& db, const std::vector<Customer*>& customers) {
+  if (customers.empty()) return Status::Ok();
+
+  std::unordered_map<std::int64_t, Customer*> by_id;
+  std::vector<std::int64_t> ids;
+  std::int64_t first = customers.front()->id;
+  std::int64_t last = first;
+  for (Customer* customer : customers) {
+    customer->segments.clear();
+    by_id[customer->id] = customer;
+    ids.push_back(customer->id);
+    first = std::min(first, customer->id);
+    last = std::max(last, customer->id);
+  }
+
+  // A page of consecutive ids reads one range of the primary key
+  // (customer_id, segment_id); a sparse page, from a filter, looks each
+  // customer up instead of reading the members of the ids in between.
+  const bool dense = last - first < 4 * static_cast<std::int64_t>(ids.size());
+  Result<SqliteStatement> stmt =
+      dense ? db.Prepare("SELECT customer_id, segment_id FROM customer_segments"
+                         " WHERE customer_id BETWEEN ?1 AND ?2 ORDER BY customer_id, segment_id")
+            : db.Prepare("SELECT customer_id, segment_id FROM customer_segments"
+                         " WHERE customer_id IN (SELECT value FROM json_each(?1))"
+                         " ORDER BY customer_id, segment_id");
+  if (!stmt.ok()) return stmt.status();
+  if (dense) {
+    stmt->BindInt(1, first);
+    stmt->BindInt(2, last);
+  } else {
+    stmt->BindText(1, JsonIntArray(ids));
+  }
+
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!row.value()) break;
+    auto it = by_id.find(stmt->ColumnInt(0));
+    if (it != by_id.end()) it->second->segments.push_back(stmt->ColumnInt(1));
+  }
   return Status::Ok();
 }
 

@@ -14,14 +14,21 @@
 
 namespace cmfd {
 
-// Columns read by ReadCustomerRow, from `customers c`. The last one is the
-// customer's segment ids as "3,9" (or NULL), read in the same statement so
-// that a page of customers costs one query, not one more per row.
+// Columns read by ReadCustomerFields, from `customers c`: everything but the
+// segments.
+#define CMFD_CUSTOMER_FIELD_COLUMNS                                                            \
+  "c.id, c.active, c.gender, c.firstname, c.lastname, c.birthdate, c.street, c.zip, c.city, " \
+  "c.phone, c.extra, c.country_code, c.email, c.id_encoded, c.profiling_consent, "            \
+  "c.password_hash, c.modification_date, c.creation_date"
+inline constexpr const char* kCustomerFieldColumns = CMFD_CUSTOMER_FIELD_COLUMNS;
+
+// Columns read by ReadCustomerRow: the fields, then the customer's segment
+// ids as "3,9" (or NULL), read in the same statement so that one statement
+// (and so one snapshot) returns the whole customer.
 inline constexpr const char* kCustomerColumns =
-    "c.id, c.active, c.gender, c.firstname, c.lastname, c.birthdate, c.street, c.zip, c.city, "
-    "c.phone, c.extra, c.country_code, c.email, c.id_encoded, c.profiling_consent, "
-    "c.password_hash, c.modification_date, c.creation_date, "
-    "(SELECT group_concat(s.segment_id) FROM customer_segments s WHERE s.customer_id = c.id)";
+    CMFD_CUSTOMER_FIELD_COLUMNS
+    ", (SELECT group_concat(s.segment_id) FROM customer_segments s WHERE s.customer_id = c.id)";
+#undef CMFD_CUSTOMER_FIELD_COLUMNS
 
 // Columns read by ReadActivityRow, from `activities a`.
 inline constexpr const char* kActivityColumns =
@@ -32,6 +39,15 @@ inline constexpr const char* kActivityColumns =
 // configured extra fields. Leaves `activities` alone.
 Status ReadCustomerRow(const SqliteStatement& stmt, const std::vector<CustomField>& fields,
                        Customer& customer);
+
+// As ReadCustomerRow, from a row of kCustomerFieldColumns; leaves
+// `segments` alone too.
+Status ReadCustomerFields(const SqliteStatement& stmt, const std::vector<CustomField>& fields,
+                          Customer& customer);
+
+// Sets `segments` of each customer (ascending ids) with one query for all
+// of them, which costs less than a subquery per row of the page.
+Status LoadSegmentsOf(SqliteDb& db, const std::vector<Customer*>& customers);
 
 void ReadActivityRow(const SqliteStatement& stmt, Activity& activity);
 

@@ -60,7 +60,8 @@ Status SqliteStore::Initialize() {
   SqliteConnectionOptions connection;
   connection.busy_timeout_ms = sqlite_.busy_timeout_ms;
   connection.mmap_size = sqlite_.mmap_size;
-  connection.cache_size_kib = sqlite_.cache_size_kib;
+  connection.cache_size_kib = sqlite_.writer_cache_kib;
+  connection.wal_autocheckpoint_pages = sqlite_.wal_autocheckpoint_pages;
   connection.synchronous = sqlite_.synchronous;
   if (connection.synchronous.empty()) {
     switch (options_.durability) {
@@ -103,7 +104,7 @@ Result<SqliteStore::Reader> SqliteStore::LeaseReader() {
   SqliteConnectionOptions connection;
   connection.busy_timeout_ms = sqlite_.busy_timeout_ms;
   connection.mmap_size = sqlite_.mmap_size;
-  connection.cache_size_kib = sqlite_.cache_size_kib;
+  connection.cache_size_kib = sqlite_.reader_cache_kib;
   connection.query_only = true;
   Result<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(path_, connection);
   if (!db.ok()) return db.status();

@@ -26,13 +26,12 @@
 #include "storage/sqlite/group_commit.h"
 #include "storage/sqlite/sqlite_db.h"
 #include "storage/sqlite/sqlite_page_cache.h"
+#include "storage/sqlite/sqlite_rows.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "storage/sqlite/sync_clock.h"
 #include "storage/store.h"
 
 namespace cmfd {
-
-class SqlFilter;
 
 class SqliteStore final : public Store {
  public:
@@ -172,8 +171,16 @@ class SqliteStore final : public Store {
 
   // ---- customers (sqlite_customers.cc, sqlite_customer_list.cc) ----
   Status ResolveCustomerSchema();
-  // Adds the conditions of the list filters of `query` to `filter`.
-  Status BuildCustomerFilter(const CustomerQuery& query, SqlFilter& filter) const;
+  // How a customer list query reads its rows.
+  struct CustomerListPlan {
+    SqlFilter filter;
+    std::string from = " FROM customers c";  // the tables, `c` the customers
+    const char* order = "c.id";             // the list order, equal to c.id
+    const char* seek = "c.id > ?";          // the rows after a key of that order
+    bool only_modified_after = false;       // a date range is the only filter
+  };
+  // Turns the filters of `query` into a plan.
+  Status PlanCustomerList(const CustomerQuery& query, CustomerListPlan& plan) const;
   Status LoadCustomer(SqliteDb& db, std::int64_t id, Customer& customer, bool& found);
   Status CheckCustomerRules(SqliteDb& db, const Customer& customer);
   Status StoreUniqueValues(SqliteDb& db, const Customer& customer, bool replace);
