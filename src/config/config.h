@@ -46,7 +46,8 @@ struct CustomerSchema {
   std::vector<std::string> duplicate_check;
 };
 
-// What an acknowledged write survives (docs/durability.md). With SQLite:
+// The durability level: what an acknowledged write survives
+// (docs/durability.md). With SQLite:
 // kFull syncs the write-ahead log on every commit (synchronous=FULL) and
 // survives a crash of the operating system or a power loss; kNormal
 // (synchronous=NORMAL) survives a crash of cmfd but can lose the last

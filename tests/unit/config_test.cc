@@ -48,6 +48,25 @@ TEST(ConfigTest, DefaultsWithEmptyFile) {
   EXPECT_TRUE(config.customer.duplicate_check.empty());
 }
 
+TEST(ConfigTest, DurabilityLevels) {
+  Config config;
+  EXPECT_EQ(config.durability, Durability::kFull);
+  ASSERT_TRUE(LoadText("durability = \"normal\"", config).ok());
+  EXPECT_EQ(config.durability, Durability::kNormal);
+  ASSERT_TRUE(LoadText("durability = \"off\"", config).ok());
+  EXPECT_EQ(config.durability, Durability::kOff);
+  ASSERT_TRUE(LoadText("durability = \"full\"", config).ok());
+  EXPECT_EQ(config.durability, Durability::kFull);
+}
+
+TEST(ConfigTest, DurabilityRejectsUnknownLevel) {
+  const std::string message = FirstError("durability = \"fast\"");
+  EXPECT_TRUE(Contains(message, "durability")) << message;
+  EXPECT_TRUE(Contains(message, "\"fast\"")) << message;
+  EXPECT_TRUE(Contains(message, "full, normal, off")) << message;
+  EXPECT_TRUE(Contains(FirstError("durability = 1"), "a string"));
+}
+
 TEST(ConfigTest, ReadsFullLayout) {
   Config config;
   Status status = LoadText(R"(

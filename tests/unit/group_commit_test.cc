@@ -26,7 +26,9 @@ TEST(GroupCommitQueueTest, LoneWriterLeadsItsOwnGroup) {
   std::vector<std::size_t> group_sizes;
   queue.Submit(member, [&](std::span<IntQueue::Member*> group) {
     group_sizes.push_back(group.size());
-    for (IntQueue::Member* m : group) m->status = Status::Invalid("work " + std::to_string(m->work));
+    for (IntQueue::Member* m : group) {
+      m->status = Status::Invalid("work " + std::to_string(m->work));
+    }
     return group.size();
   });
   EXPECT_EQ(group_sizes, std::vector<std::size_t>{1});

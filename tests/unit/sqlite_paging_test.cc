@@ -1,6 +1,6 @@
 // List pages of the SQLite store, which seek through cached checkpoints,
 // compared with plain LIMIT/OFFSET queries on the same database after
-// inserts, updates and deletes; and the PageCache on its own.
+// inserts, updates and deletes. Also the PageCache on its own.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -51,7 +51,7 @@ TEST(PageCacheTest, DeleteMovesLaterCheckpoints) {
   cache.ApplyDelete("s", {5, 0}, {20, 0});
   EXPECT_FALSE(cache.FindCheckpoint("s", {4, 0}, 30).has_value());
   EXPECT_EQ(cache.FindCheckpoint("s", {5, 0}, 10)->key[0], 10);
-  // Rank 20 at key 25 is now 20, and the former rank-20 key 20 is 19.
+  // The checkpoint at the deleted key 20 drops to rank 19, and key 25 to 20.
   EXPECT_EQ(cache.FindCheckpoint("s", {5, 0}, 19)->key[0], 20);
   EXPECT_EQ(cache.FindCheckpoint("s", {5, 0}, 20)->key[0], 25);
 
@@ -71,15 +71,16 @@ TEST(PageCacheTest, CountsNeedTheExactVersion) {
 
 TEST(PageCacheTest, ShapesAreBounded) {
   PageCache cache;
-  for (std::size_t i = 0; i < 3 * PageCache::kMaxShapes; ++i) {
+  for (std::size_t i = 0; i < 3 * PageCache::kMaxCheckpointShapes; ++i) {
     cache.AddCheckpoints("s" + std::to_string(i), {1, 0}, {{1, {1, 0}}});
   }
-  std::size_t kept = 0;
-  for (std::size_t i = 0; i < 3 * PageCache::kMaxShapes; ++i) {
-    if (cache.FindCheckpoint("s" + std::to_string(i), {1, 0}, 1)) ++kept;
+  std::size_t found = 0;
+  for (std::size_t i = 0; i < 3 * PageCache::kMaxCheckpointShapes; ++i) {
+    if (cache.FindCheckpoint("s" + std::to_string(i), {1, 0}, 1)) ++found;
   }
-  EXPECT_EQ(kept, PageCache::kMaxShapes);
-  EXPECT_TRUE(cache.FindCheckpoint("s" + std::to_string(3 * PageCache::kMaxShapes - 1), {1, 0}, 1));
+  EXPECT_EQ(found, PageCache::kMaxCheckpointShapes);
+  const std::string newest = "s" + std::to_string(3 * PageCache::kMaxCheckpointShapes - 1);
+  EXPECT_TRUE(cache.FindCheckpoint(newest, {1, 0}, 1));
 }
 
 // ---- pages against OFFSET ----
@@ -242,6 +243,16 @@ TEST_F(SqlitePagingTest, CustomerPagesMatchOffsetAfterWrites) {
   }
   ExpectAllCustomerShapesMatch();
 
+  // A deleted segment leaves no members behind.
+  ASSERT_TRUE(store().DeleteSegment(segments_[1]).ok());
+  CustomerQuery deleted_segment;
+  deleted_segment.segments_all = {segments_[1]};
+  ExpectCustomerPagesMatch(
+      deleted_segment,
+      " WHERE id IN (SELECT customer_id FROM customer_segments WHERE segment_id = ?)",
+      {segments_[1]}, 100);
+  ExpectCustomerPagesMatch({}, "", {}, 100);
+
   // Interleaved: a delete after each page read.
   CustomerQuery all;
   for (std::int64_t page = 1; page <= 12; ++page) {
@@ -339,6 +350,9 @@ TEST_F(SqliteActivityPagingTest, ActivityPagesMatchOffsetAfterWrites) {
                     .UpdateActivity(id,
                                     [&](Activity& a) {
                                       a.activity_date = 1000 + static_cast<std::int64_t>(i);
+                                      // Some change type, which moves them between the
+                                      // per-type counts.
+                                      if (i % 3 == 0) a.type = "login";
                                       return Status::Ok();
                                     })
                     .ok());

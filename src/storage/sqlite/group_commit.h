@@ -53,7 +53,8 @@ class GroupCommitQueue {
 
   // `max_group` >= 1 bounds the members of one group, and so the size and
   // duration of its transaction.
-  explicit GroupCommitQueue(std::size_t max_group) : max_group_(std::max<std::size_t>(1, max_group)) {}
+  explicit GroupCommitQueue(std::size_t max_group)
+      : max_group_(std::max<std::size_t>(1, max_group)) {}
 
   GroupCommitQueue(const GroupCommitQueue&) = delete;
   GroupCommitQueue& operator=(const GroupCommitQueue&) = delete;
@@ -76,17 +77,22 @@ class GroupCommitQueue {
     // The leader: the queue's front is this member until the group ends,
     // so no other writer leads meanwhile.
     const std::size_t size = std::min(queue_.size(), max_group_);
-    std::vector<Member*> group(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(size));
+    std::vector<Member*> group(queue_.begin(),
+                               queue_.begin() + static_cast<std::ptrdiff_t>(size));
     lock.unlock();
 
     std::size_t finished = 0;
     try {
       finished = run_group(std::span<Member*>(group));
     } catch (const std::exception& error) {
-      for (Member* m : group) m->status = Status::Internal(std::string("write failed: ") + error.what());
+      for (Member* m : group) {
+        m->status = Status::Internal(std::string("write failed: ") + error.what());
+      }
       finished = group.size();
     } catch (...) {
-      for (Member* m : group) m->status = Status::Internal("write failed with an unknown exception");
+      for (Member* m : group) {
+        m->status = Status::Internal("write failed with an unknown exception");
+      }
       finished = group.size();
     }
     finished = std::clamp<std::size_t>(finished, 1, group.size());

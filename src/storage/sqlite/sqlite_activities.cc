@@ -221,6 +221,15 @@ Result<ListInfo> SqliteStore::ListActivities(const ActivityQuery& query,
   const std::string shape = "activities" + filter.Key();
   if (filter.empty()) {
     info.total_rows = counters->activities;
+  } else if (!query.modified_since && !query.customer_id) {
+    // Types alone: the per-type counts kept by triggers. IN ignores a type
+    // listed twice, as the filter does.
+    SqlFilter types;
+    types.Add("type IN (SELECT value FROM json_each(?))", {JsonStringArray(query.types)});
+    Result<std::int64_t> total = QueryCount(
+        db, "SELECT coalesce(sum(n), 0) FROM activity_type_counts" + types.where(), types);
+    if (!total.ok()) return total.status();
+    info.total_rows = total.value();
   } else {
     const CacheVersion count_version{counters->activities_changes, counters->activities};
     if (std::optional<std::int64_t> cached = page_cache_.FindCount(shape, count_version)) {

@@ -20,12 +20,14 @@ Status SqliteStore::PlanCustomerList(const CustomerQuery& query, CustomerListPla
     // The list walks the members of the first segment in customer id order
     // (the index on segment_id ends with customer_id), so a page reads its
     // own rows and not every member of the segment. CROSS JOIN keeps that
-    // order of the tables, and the list orders by s0.customer_id, which
-    // the planner knows the index delivers; it equals c.id.
+    // order of the tables. The list orders by s0.customer_id, which equals
+    // c.id, because the planner sees that the index returns that order.
     plan.from = " FROM customer_segments s0 CROSS JOIN customers c ON c.id = s0.customer_id";
     plan.order = "s0.customer_id";
     plan.seek = "s0.customer_id > ?";
     filter.Add("s0.segment_id = ?", {segments.front()});
+    plan.segment = segments.front();
+    plan.only_one_segment = segments.size() == 1;
     if (segments.size() > 1) {
       // A customer has each segment at most once, so having N of the other
       // N distinct ids means having all of them. An unknown id matches
@@ -58,8 +60,10 @@ Status SqliteStore::PlanCustomerList(const CustomerQuery& query, CustomerListPla
 
   // The other filters have selective indexes of their own, so only a date
   // range alone has a choice of index.
-  plan.only_modified_after = query.modified_after && query.segments_all.empty() &&
-                             !query.email && query.extra_equals.empty();
+  const bool no_field_filters = !query.email && query.extra_equals.empty();
+  plan.only_modified_after =
+      query.modified_after && query.segments_all.empty() && no_field_filters;
+  plan.only_one_segment = plan.only_one_segment && !query.modified_after && no_field_filters;
   return Status::Ok();
 }
 
@@ -86,6 +90,14 @@ Result<ListInfo> SqliteStore::ListCustomers(const CustomerQuery& query,
   const std::string shape = kAllCustomersShape + filter.Key();
   if (filter.empty()) {
     info.total_rows = counters->customers;
+  } else if (plan.only_one_segment) {
+    // The member count kept by triggers.
+    SqlFilter segment;
+    segment.Add("segment_id = ?", {plan.segment});
+    Result<std::int64_t> total = QueryCount(
+        db, "SELECT coalesce(sum(n), 0) FROM segment_member_counts" + segment.where(), segment);
+    if (!total.ok()) return total.status();
+    info.total_rows = total.value();
   } else {
     // Inserts raise the row count and every other change of the customers
     // a filter can match raises customers_changes.

@@ -6,14 +6,16 @@ namespace cmfd {
 
 template <typename Entry>
 Entry* PageCache::EntryAt(std::unordered_map<std::string, Entry>& entries,
-                          const std::string& shape, const CacheVersion& version, bool create) {
+                          std::size_t max_entries, const std::string& shape,
+                          const CacheVersion& version, bool create) {
   auto it = entries.find(shape);
   if (it == entries.end()) {
     if (!create) return nullptr;
-    if (entries.size() >= kMaxShapes) {
-      auto oldest = std::min_element(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
-        return a.second.last_used < b.second.last_used;
-      });
+    if (entries.size() >= max_entries) {
+      auto oldest =
+          std::min_element(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+            return a.second.last_used < b.second.last_used;
+          });
       entries.erase(oldest);
     }
     it = entries.emplace(shape, Entry{}).first;
@@ -35,7 +37,8 @@ std::optional<Checkpoint> PageCache::FindCheckpoint(const std::string& shape,
                                                     const CacheVersion& version,
                                                     std::int64_t rank) {
   std::lock_guard<std::mutex> lock(mutex_);
-  Checkpoints* entry = EntryAt(checkpoints_, shape, version, /*create=*/false);
+  Checkpoints* entry =
+      EntryAt(checkpoints_, kMaxCheckpointShapes, shape, version, /*create=*/false);
   if (entry == nullptr) return std::nullopt;
   const std::vector<Checkpoint>& sorted = entry->sorted;
   auto after = std::upper_bound(sorted.begin(), sorted.end(), rank,
@@ -48,7 +51,8 @@ void PageCache::AddCheckpoints(const std::string& shape, const CacheVersion& ver
                                const std::vector<Checkpoint>& checkpoints) {
   if (checkpoints.empty()) return;
   std::lock_guard<std::mutex> lock(mutex_);
-  Checkpoints* entry = EntryAt(checkpoints_, shape, version, /*create=*/true);
+  Checkpoints* entry =
+      EntryAt(checkpoints_, kMaxCheckpointShapes, shape, version, /*create=*/true);
   if (entry == nullptr) return;
   std::vector<Checkpoint>& sorted = entry->sorted;
   for (const Checkpoint& checkpoint : checkpoints) {
@@ -80,9 +84,8 @@ void PageCache::ApplyDelete(const std::string& shape, const CacheVersion& versio
   for (Checkpoint& checkpoint : sorted) {
     if (!(checkpoint.key < key)) --checkpoint.rank;
   }
-  sorted.erase(std::unique(sorted.begin(), sorted.end(),
-                           [](const Checkpoint& a, const Checkpoint& b) { return a.rank == b.rank; }),
-               sorted.end());
+  auto same_rank = [](const Checkpoint& a, const Checkpoint& b) { return a.rank == b.rank; };
+  sorted.erase(std::unique(sorted.begin(), sorted.end(), same_rank), sorted.end());
   entry.version = version;
 }
 
@@ -98,7 +101,7 @@ std::optional<std::int64_t> PageCache::FindCount(const std::string& shape,
 void PageCache::AddCount(const std::string& shape, const CacheVersion& version,
                          std::int64_t count) {
   std::lock_guard<std::mutex> lock(mutex_);
-  Count* entry = EntryAt(counts_, shape, version, /*create=*/true);
+  Count* entry = EntryAt(counts_, kMaxCountShapes, shape, version, /*create=*/true);
   if (entry != nullptr) entry->rows = count;
 }
 

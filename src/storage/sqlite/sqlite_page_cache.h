@@ -5,11 +5,11 @@
 // Checkpoints. A list is a filter ("shape") and an order: customers by id,
 // activities by (activity_date, id). A checkpoint (rank, key) records that
 // exactly `rank` rows of the shape sort at or before `key`. Page p of size n
-// starts after rank (p-1)*n, so from the nearest checkpoint at or below that
-// rank a list seeks to `key` through the order's index and skips only the
-// rows in between, instead of skipping every earlier row with OFFSET. The
-// result is the same rows that OFFSET would give, as long as the checkpoint
-// is exact for the snapshot that uses it.
+// starts after rank (p-1)*n. A list takes the nearest checkpoint at or below
+// that rank and seeks past its key through the order's index, so it skips
+// only the rows in between instead of every earlier row with OFFSET. The
+// rows are the ones OFFSET would give, as long as the checkpoint is exact
+// for the snapshot that uses it.
 //
 // Versions. Every entry is tagged with a version read from the change
 // counters of the database (the row_counts table) in the same snapshot as
@@ -19,8 +19,10 @@
 // entry is never used. A newer version replaces an entry; an older one (a
 // snapshot taken before the entry's) neither uses nor changes it.
 //
-// Memory is bounded: at most kMaxShapes shapes of each kind, least recently
-// used first out, and at most kMaxCheckpoints checkpoints per shape.
+// Memory is bounded, least recently used shapes first out: checkpoints of
+// at most kMaxCheckpointShapes shapes, kMaxCheckpoints each (24 bytes a
+// checkpoint, so about 12 MiB at most), and counts of at most
+// kMaxCountShapes shapes (a key and a few integers each).
 #pragma once
 
 #include <array>
@@ -51,8 +53,9 @@ inline constexpr const char* kAllCustomersShape = "customers";
 
 class PageCache {
  public:
-  static constexpr std::size_t kMaxShapes = 32;
-  static constexpr std::size_t kMaxCheckpoints = 16384;
+  static constexpr std::size_t kMaxCheckpointShapes = 64;
+  static constexpr std::size_t kMaxCheckpoints = 8192;
+  static constexpr std::size_t kMaxCountShapes = 1024;
 
   // The checkpoint of `shape` at `version` with the greatest rank at most
   // `rank`, or nullopt when none is known.
@@ -65,8 +68,8 @@ class PageCache {
                       const std::vector<Checkpoint>& checkpoints);
 
   // Moves the checkpoints of `shape` past a delete of the row at `key` that
-  // raised the shape's version from `version` - 1 to `version` (in its
-  // second counter). Checkpoints of another version are left to expire.
+  // raised the first counter of the shape's version from version[0] - 1 to
+  // version[0]. Checkpoints of another version are left to expire.
   void ApplyDelete(const std::string& shape, const CacheVersion& version, const PageKey& key);
 
   // The row count of `shape` at `version`, or nullopt when not known.
@@ -88,8 +91,8 @@ class PageCache {
   // Returns the entry of `shape` to read or write at `version`: nullptr when
   // the stored entry is newer, a cleared entry when it was older.
   template <typename Entry>
-  Entry* EntryAt(std::unordered_map<std::string, Entry>& entries, const std::string& shape,
-                 const CacheVersion& version, bool create);
+  Entry* EntryAt(std::unordered_map<std::string, Entry>& entries, std::size_t max_entries,
+                 const std::string& shape, const CacheVersion& version, bool create);
 
   std::mutex mutex_;
   std::uint64_t clock_ = 0;  // guarded by mutex_; orders uses for eviction

@@ -7,7 +7,7 @@ namespace cmfd {
 
 std::int64_t CheckpointStride(std::int64_t total_rows) {
   constexpr std::int64_t kMinStride = 128;
-  const std::int64_t spread = total_rows / static_cast<std::int64_t>(PageCache::kMaxCheckpoints / 2);
+  const auto spread = total_rows / static_cast<std::int64_t>(PageCache::kMaxCheckpoints / 2);
   return std::max(kMinStride, spread + 1);
 }
 
@@ -35,9 +35,8 @@ Result<PageStart> LocatePage(const PagedShape& paged, std::int64_t offset, std::
     start.after = key;
     if (rank % stride == 0) learned.push_back({rank, key});
   }
-  // Normally the walk reaches `offset`; it stops short only when the page
-  // lies past the last row, and the page query then skips the remainder
-  // and returns nothing.
+  // The walk stops short of `offset` only when the page lies past the last
+  // row. The page query then skips the remainder and returns nothing.
   start.skip = offset - rank;
   if (start.skip == 0 && (learned.empty() || learned.back().rank != rank)) {
     learned.push_back({rank, *start.after});

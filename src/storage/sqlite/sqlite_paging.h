@@ -13,7 +13,7 @@
 
 namespace cmfd {
 
-// Where a page starts: skip `skip` rows of those sorting after `after` (all
+// The start of a page: `skip` rows into those sorting after `after` (all
 // rows when `after` is empty). The page query adds the seek to its filter
 // and uses `skip` as its OFFSET.
 struct PageStart {
@@ -40,12 +40,12 @@ struct PagedShape {
 // PageCache::kMaxCheckpoints checkpoints over the whole list.
 std::int64_t CheckpointStride(std::int64_t total_rows);
 
-// Finds where the page at `offset` (rows before it) starts. Starts from the
-// cached checkpoint nearest below `offset`. When that leaves more than
-// `stride` rows to skip, walks them with `walk` (one pass over a narrow
-// index, cheaper than skipping full rows) and records a checkpoint every
-// `stride` rows on the way, so that later pages of the same shape, in any
-// order, skip less than `stride` rows.
+// Finds where the page at `offset` (rows before it) starts, from the cached
+// checkpoint nearest below `offset`. When that leaves more than `stride`
+// rows to skip, walks them with `walk`, one pass over a narrow index that
+// costs less than skipping full rows. The walk records a checkpoint every
+// `stride` rows, so later pages of the same shape, in any order, skip fewer
+// than `stride` rows.
 Result<PageStart> LocatePage(const PagedShape& paged, std::int64_t offset, std::int64_t stride,
                              int key_columns, const WalkQuery& walk);
 

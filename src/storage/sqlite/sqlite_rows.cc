@@ -64,21 +64,23 @@ Status ReadCustomerFields(const SqliteStatement& stmt, const std::vector<CustomF
 Status LoadSegmentsOf(SqliteDb& db, const std::vector<Customer*>& customers) {
   if (customers.empty()) return Status::Ok();
 
-  std::unordered_map<std::int64_t, Customer*> by_id;
+  // Both sides in customer id order, so that the rows are matched to their
+  // customers by one forward pass. A page is in that order already.
+  std::vector<Customer*> sorted = customers;
+  std::sort(sorted.begin(), sorted.end(),
+            [](const Customer* a, const Customer* b) { return a->id < b->id; });
   std::vector<std::int64_t> ids;
-  std::int64_t first = customers.front()->id;
-  std::int64_t last = first;
-  for (Customer* customer : customers) {
+  ids.reserve(sorted.size());
+  for (Customer* customer : sorted) {
     customer->segments.clear();
-    by_id[customer->id] = customer;
     ids.push_back(customer->id);
-    first = std::min(first, customer->id);
-    last = std::max(last, customer->id);
   }
 
-  // A page of consecutive ids reads one range of the primary key
-  // (customer_id, segment_id); a sparse page, from a filter, looks each
-  // customer up instead of reading the members of the ids in between.
+  // A page of nearly consecutive ids reads one range of the primary key
+  // (customer_id, segment_id). A sparse page, from a filter, looks each
+  // customer up instead, so it does not read the members in between.
+  const std::int64_t first = ids.front();
+  const std::int64_t last = ids.back();
   const bool dense = last - first < 4 * static_cast<std::int64_t>(ids.size());
   Result<SqliteStatement> stmt =
       dense ? db.Prepare("SELECT customer_id, segment_id FROM customer_segments"
@@ -94,12 +96,15 @@ Status LoadSegmentsOf(SqliteDb& db, const std::vector<Customer*>& customers) {
     stmt->BindText(1, JsonIntArray(ids));
   }
 
+  std::size_t next = 0;
   while (true) {
     Result<bool> row = stmt->Step();
     if (!row.ok()) return row.status();
     if (!row.value()) break;
-    auto it = by_id.find(stmt->ColumnInt(0));
-    if (it != by_id.end()) it->second->segments.push_back(stmt->ColumnInt(1));
+    const std::int64_t customer_id = stmt->ColumnInt(0);
+    while (next < sorted.size() && sorted[next]->id < customer_id) ++next;
+    if (next == sorted.size()) break;
+    if (sorted[next]->id == customer_id) sorted[next]->segments.push_back(stmt->ColumnInt(1));
   }
   return Status::Ok();
 }

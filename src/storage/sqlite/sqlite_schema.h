@@ -15,7 +15,7 @@
 namespace cmfd {
 
 // The schema version this binary reads and writes.
-inline constexpr int kSqliteSchemaVersion = 2;
+inline constexpr int kSqliteSchemaVersion = 3;
 
 // Applies every migration newer than the database's version, inside one
 // BEGIN IMMEDIATE transaction so that two processes opening the same file

@@ -24,15 +24,15 @@ struct SqliteOptions {
   // of another connection, which costs more than it saves while writes go
   // on, and its pages count in the resident set of the process.
   std::int64_t mmap_size = 0;
-  // Page cache of each reader connection. SQLite empties it whenever
-  // another connection has committed, so a large one pays only on a
-  // database that rarely changes; it grows up to this size per connection.
+  // Page cache of each reader connection, which grows up to this size.
+  // SQLite empties it whenever another connection has committed, so a
+  // large one pays off only on a database that rarely changes.
   std::int64_t reader_cache_kib = 8 << 10;
   std::int64_t writer_cache_kib = 32 << 10;  // the writer keeps its cache across commits
   // WAL pages after which a commit copies the log back into the database
   // file (PRAGMA wal_autocheckpoint). A checkpoint writes each changed page
   // once however often it changed since the last one, so a longer interval
-  // writes less; the log file grows up to about 4 KiB per page.
+  // writes less. The log file grows to about 4 KiB per page.
   int wal_autocheckpoint_pages = 10000;
   // Source of the store's clock in epoch seconds; empty means the system
   // clock. Tests set it to control time.

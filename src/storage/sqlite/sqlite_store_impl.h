@@ -171,13 +171,15 @@ class SqliteStore final : public Store {
 
   // ---- customers (sqlite_customers.cc, sqlite_customer_list.cc) ----
   Status ResolveCustomerSchema();
-  // How a customer list query reads its rows.
+  // The plan of a customer list query: its tables, order and filters.
   struct CustomerListPlan {
     SqlFilter filter;
     std::string from = " FROM customers c";  // the tables, `c` the customers
     const char* order = "c.id";             // the list order, equal to c.id
     const char* seek = "c.id > ?";          // the rows after a key of that order
     bool only_modified_after = false;       // a date range is the only filter
+    bool only_one_segment = false;          // one segment is the only filter
+    std::int64_t segment = 0;               // the segment that drives the list, if any
   };
   // Turns the filters of `query` into a plan.
   Status PlanCustomerList(const CustomerQuery& query, CustomerListPlan& plan) const;

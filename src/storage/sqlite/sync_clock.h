@@ -12,6 +12,11 @@
 //     2. now = Now()          -- every date the transaction writes is `now`
 //     3. BEGIN ... COMMIT (or ROLLBACK)
 //     4. open_write_start_ = +infinity
+// With group commit the writer is the transaction of a whole group: its
+// leader runs steps 1 and 2 once, every write of the group carries that one
+// `now` (so each of its dates is >= s), and step 4 follows the group's
+// COMMIT. The argument below holds for W = the group, whatever the number of
+// writes in it.
 //   reader, before its read transaction takes its snapshot:
 //     a. n = Now()
 //     b. o = open_write_start_
