@@ -32,7 +32,7 @@ inline constexpr std::string_view kApiPrefixes[] = {
 // returns nullopt (a 404).
 std::optional<std::string_view> RoutingPath(std::string_view raw_path);
 
-// What the server adapter takes from the library's request.
+// Request fields the server adapter copies from the library's request.
 struct RawRequest {
   std::string method;
   std::string path;            // as sent, without the query

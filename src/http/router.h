@@ -19,14 +19,14 @@
 
 namespace cmfd {
 
-// Who may call a route.
+// Access level a route requires.
 enum class Access {
   kPublic,  // no key needed (health)
   kRead,    // any valid key
   kWrite,   // a read-write key
 };
 
-// What a handler may use besides the request.
+// Services a handler may use besides the request.
 struct HandlerContext {
   Store& store;
   const Config& config;

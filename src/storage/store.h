@@ -41,7 +41,7 @@ struct PageRequest {
   std::int64_t page_size = 100;
 };
 
-// What a list read returns besides its rows.
+// The totals of a list read, returned besides its rows.
 struct ListInfo {
   std::int64_t total_rows = 0;  // rows matching the filters, over all pages
   std::int64_t timestamp = 0;   // see "The sync guarantee" above
@@ -109,7 +109,7 @@ struct ImportRejection {
   Status status;          // what the single-record method would have returned
 };
 
-// What Store::Import wrote.
+// The outcome of Store::Import: counts and rejected rows.
 struct ImportCounts {
   std::int64_t customers_created = 0;
   std::int64_t activities_created = 0;
@@ -168,7 +168,7 @@ class CopyTarget : public CopySink {
   virtual Result<CopyCounts> Commit() = 0;
 };
 
-// What the store needs to know about the installation.
+// Settings of the installation that a store needs.
 struct StoreOptions {
   CustomerSchema customer;
   int pool_size = 0;  // connections; 0 = the backend's default
@@ -186,7 +186,7 @@ class Store {
   virtual bool CallsMayBlock() const { return false; }
 
   // ---- health ----
-  // Returns ok when the database answers a trivial query.
+  // Returns ok when the database completes a trivial query.
   virtual Status Ping() = 0;
 
   // ---- customers ----

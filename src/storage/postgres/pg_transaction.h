@@ -92,7 +92,7 @@ class WriteTx {
   bool retry_ = false;
 };
 
-// What a read returns: the sync timestamp and one result per statement.
+// Result of a read: the sync timestamp and one result per statement.
 struct ReadResult {
   std::int64_t timestamp = 0;
   std::vector<PgResult> results;
