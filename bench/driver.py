@@ -337,6 +337,14 @@ def run_import(cmfd, database, config_path, data_dir, env):
             "records_per_second": written / wall}
 
 
+def postgres_database_size(url):
+    """Bytes that the PostgreSQL database at `url` takes (tables, indexes, TOAST)."""
+    stdout, _ = run_command(["psql", "--no-psqlrc", "--tuples-only", "--no-align", url,
+                             "--command", "SELECT pg_database_size(current_database())"],
+                            "psql (database size)")
+    return int(stdout.strip())
+
+
 def check_ids(api, customers):
     """The n-th imported customer must have id n (gen_data.py's assumption)."""
     for customer_id in sorted({1, customers // 2, customers}):
@@ -678,6 +686,8 @@ def main():
         if args.backend == "sqlite":
             database_size = sum(os.path.getsize(database + suffix)
                                 for suffix in ("", "-wal") if os.path.exists(database + suffix))
+        else:
+            database_size = postgres_database_size(database)
         context = {
             "date": date, "machine": machine, "backend": args.backend, "nice": args.nice,
             "customers": customers, "activities": activities, "seed": args.seed,

@@ -1105,5 +1105,263 @@ TEST_F(PostgresStoreTest, UnreachableDatabaseIsUnavailable) {
   EXPECT_EQ(write.status().code(), Code::kUnavailable) << write.status().message();
 }
 
+
+// ---- bulk import ----
+
+// Everything an import leaves behind that does not depend on the clock: the
+// counts, the rejections, the batch as written back and the tables, with
+// each date shown as "old" (1, set before the import) or "new".
+struct ImportOutcome {
+  std::string counts;
+  std::vector<std::string> rejected;
+  std::vector<std::string> customers;
+  std::vector<std::string> activities;
+  std::string tables;
+};
+
+std::string Describe(const ImportCounts& counts) {
+  return std::to_string(counts.customers_created) + " customers, " +
+         std::to_string(counts.activities_created) + " activities created, " +
+         std::to_string(counts.activities_updated) + " updated, " +
+         std::to_string(counts.assignments_applied) + " assignments";
+}
+
+StoreOptions ImportOptions() {
+  StoreOptions options = ExtraFieldOptions();
+  options.customer.duplicate_check = {"email", "loyaltyTier"};
+  return options;
+}
+
+// Stored rows the batch of ImportMixedBatch() clashes with: customer 1
+// (number 100, s1@example.com, gold) with segment 1 and an order with a_id
+// "x", customer 2 with segment 2, segments 1 to 3. Every date is then set to
+// 1, so that the import's writes show.
+void StoreImportFixture(Store& store, const std::string& db_url) {
+  Customer first = MakeCustomer("s1@example.com");
+  first.extra = {"\"100\"", "\"gold\""};
+  Result<Customer> one = store.CreateCustomer(first);
+  Result<Customer> two = store.CreateCustomer(MakeCustomer());
+  Result<SegmentGroup> group = store.CreateSegmentGroup(GroupPatch("g"));
+  ASSERT_TRUE(one.ok() && two.ok() && group.ok());
+  for (const char* name : {"s1", "s2", "s3"}) {
+    ASSERT_TRUE(store.CreateSegment(SegmentPatchFor(group->id, name)).ok());
+  }
+  ASSERT_TRUE(store.ChangeCustomerSegments(1, {1}, {}).ok());
+  ASSERT_TRUE(store.ChangeCustomerSegments(2, {2}, {}).ok());
+  Activity order = MakeActivity(1, "order", 10);
+  order.a_id = "x";
+  ASSERT_TRUE(store.CreateActivity(order).ok());
+
+  RawConnection raw(db_url);
+  raw.Query("UPDATE customers SET modification_date = 1, creation_date = 1");
+  raw.Query("UPDATE activities SET modification_date = 1, creation_date = 1");
+}
+
+// Good rows mixed with every kind of rejected one. Accepted customers get
+// ids 3, 4 and 5 (rows 0, 7 and 8), which the activities and assignments
+// use.
+ImportBatch ImportMixedBatch() {
+  ImportBatch batch;
+  auto customer = [&](std::optional<std::string> number, std::optional<std::string> email,
+                      std::optional<std::string> tier) {
+    Customer c = MakeCustomer(std::move(email));
+    c.extra = {std::move(number), std::move(tier)};
+    batch.customers.push_back(c);
+  };
+  customer("\"200\"", "a@example.com", "\"gold\"");       // 0: id 3
+  customer("\"100\"", "b@example.com", std::nullopt);     // 1: number of stored customer 1
+  customer("\"200\"", "c@example.com", std::nullopt);     // 2: number of batch row 0
+  customer(std::nullopt, "A@EXAMPLE.com", "\"Gold\"");    // 3: duplicate of row 0
+  customer(std::nullopt, "S1@example.com", "\"gold\"");   // 4: duplicate of customer 1
+  customer("\"100\"", "s1@example.COM", "\"GOLD\"");      // 5: both clashes with customer 1
+  customer(std::nullopt, "nul@example.com", std::nullopt);
+  batch.customers.back().firstname = std::string("A\0B", 3);  // 6: not storable
+  customer(std::nullopt, "a@example.com", std::nullopt);  // 7: id 4, check does not apply
+  customer("\"300\"", std::nullopt, "\"gold\"");           // 8: id 5
+  batch.customers.back().id_encoded = "given-token";
+
+  auto activity = [&](std::int64_t customer_id, std::string type,
+                      std::optional<std::string> a_id, std::int64_t date) {
+    Activity a = MakeActivity(customer_id, std::move(type), date);
+    a.a_id = std::move(a_id);
+    batch.activities.push_back(a);
+  };
+  activity(1, "order", "x", 20);             // 0: updates the stored order
+  activity(3, "order", "y", 30);             // 1: new
+  activity(3, "order", "y", 31);             // 2: updates row 1's activity
+  activity(99, "order", std::nullopt, 40);   // 3: unknown customer
+  activity(4, "login", std::nullopt, 50);    // 4: new
+  activity(4, std::string("lo\0gin", 6), std::nullopt, 60);  // 5: not storable
+  activity(1, "login", "x", 70);             // 6: new (another type)
+  activity(2, "order", "x", 80);             // 7: new (another customer)
+
+  batch.assignments = {
+      {1, {2}, {1}},             // 0: changes customer 1
+      {99, {1}, {}},             // 1: unknown customer
+      {3, {1, 77, 78, 77}, {}},  // 2: unknown segments
+      {3, {1, 2}, {}},           // 3
+      {3, {}, {2}},              // 4
+      {2, {2}, {3}},             // 5: no change: customer 2 keeps date 1
+      {5, {1}, {1}},             // 6: no change
+  };
+  return batch;
+}
+
+ImportOutcome Outcome(const ImportCounts& counts, const ImportBatch& batch,
+                      const std::string& db_url) {
+  ImportOutcome outcome;
+  outcome.counts = Describe(counts);
+  for (const ImportRejection& rejection : counts.rejected) {
+    std::string text = std::to_string(static_cast<int>(rejection.kind)) + "/" +
+                       std::to_string(rejection.index) + "/" +
+                       std::to_string(rejection.status.http_status());
+    for (const std::string& message : rejection.status.messages()) text += "/" + message;
+    outcome.rejected.push_back(text);
+  }
+  for (const Customer& c : batch.customers) {
+    outcome.customers.push_back(std::to_string(c.id) + " " + c.email.value_or("-") + " " +
+                                (c.id == 0 ? "" : c.id_encoded.empty() ? "no-token" : "token") +
+                                (c.id_encoded == "given-token" ? " given" : "") + " " +
+                                std::to_string(c.extra.size()));
+  }
+  // Activity ids as their rank: CreateActivity's upsert uses up a sequence
+  // value even when it updates, so the row-by-row import leaves gaps that
+  // the bulk import does not; only the order of ids is part of the contract.
+  std::set<std::int64_t> activity_ids;
+  for (const Activity& a : batch.activities) activity_ids.insert(a.id);
+  auto rank = [&](std::int64_t id) {
+    return id == 0 ? 0 : std::distance(activity_ids.begin(), activity_ids.find(id)) +
+                             (activity_ids.count(0) ? 0 : 1);
+  };
+  for (const Activity& a : batch.activities) {
+    outcome.activities.push_back(std::to_string(rank(a.id)) + " " + std::to_string(a.customer_id) +
+                                 " " + std::to_string(a.activity_date) + " " +
+                                 (a.creation_date == 1 ? "old" : a.creation_date == 0 ? "-" : "new"));
+  }
+  RawConnection raw(db_url);
+  auto date = [](const char* column) {
+    return std::string("CASE WHEN ") + column + " = 1 THEN 'old' ELSE 'new' END";
+  };
+  outcome.tables =
+      raw.Query("SELECT string_agg(id || ' ' || coalesce(email, '-') || ' ' || extra || ' ' || " +
+                date("modification_date") + " || ' ' || " + date("creation_date") +
+                " || ' ' || length(id_encoded), '; ' ORDER BY id) FROM customers") +
+      "\n" +
+      raw.Query("SELECT string_agg(field || '=' || value || '@' || customer_id, '; '"
+                " ORDER BY field, value) FROM customer_unique") +
+      "\n" +
+      raw.Query("SELECT string_agg(customer_id || ':' || segment_id, '; '"
+                " ORDER BY customer_id, segment_id) FROM customer_segments") +
+      "\n" +
+      raw.Query("SELECT string_agg(dense_rank || ' ' || customer_id || ' ' || type || ' ' ||"
+                " coalesce(a_id, '-') || ' ' || activity_date || ' ' || " +
+                date("modification_date") + " || ' ' || " + date("creation_date") +
+                ", '; ' ORDER BY id) FROM (SELECT *, dense_rank() OVER (ORDER BY id)"
+                " FROM activities) AS ranked") +
+      "\n" + raw.Query("SELECT max(id) FROM customers");
+  return outcome;
+}
+
+// PgStore::Import writes the batch with COPY and a fixed number of
+// statements; the default Store::Import calls the single-record methods row
+// by row. On the same stored rows and the same batch, both must give the
+// same counts, rejections (position, status and messages), ids, written
+// back rows and tables.
+TEST_F(PostgresStoreTest, BulkImportMatchesRowByRowImport) {
+  auto run = [&](bool bulk) {
+    RawConnection raw(db_url_);
+    raw.Query("DROP SCHEMA public CASCADE");
+    raw.Query("CREATE SCHEMA public");
+    Open(ImportOptions());
+    StoreImportFixture(store(), db_url_);
+    ImportBatch batch = ImportMixedBatch();
+    Result<ImportCounts> counts = bulk ? store().Import(batch) : store().Store::Import(batch);
+    EXPECT_TRUE(counts.ok()) << counts.status().message();
+    return Outcome(counts.value(), batch, db_url_);
+  };
+  ImportOutcome bulk = run(true);
+  ImportOutcome single = run(false);
+
+  EXPECT_EQ(bulk.counts, "3 customers, 4 activities created, 2 updated, 5 assignments");
+  EXPECT_EQ(bulk.counts, single.counts);
+  EXPECT_EQ(bulk.rejected, single.rejected);
+  EXPECT_EQ(bulk.customers, single.customers);
+  EXPECT_EQ(bulk.activities, single.activities);
+  EXPECT_EQ(bulk.tables, single.tables);
+
+  // Spelled out once, so that a fault shared by both paths shows too.
+  EXPECT_EQ(bulk.rejected,
+            (std::vector<std::string>{
+                "0/1/409/customerNumber \"100\" is already used by customer 1",
+                "0/2/409/customerNumber \"200\" is already used by customer 3",
+                "0/3/409/Duplicate customer found: customer 3 has the same email and "
+                "loyaltyTier",
+                "0/4/409/Duplicate customer found: customer 1 has the same email and "
+                "loyaltyTier",
+                "0/5/409/customerNumber \"100\" is already used by customer 1/Duplicate customer "
+                "found: customer 1 has the same email and loyaltyTier",
+                "0/6/400/firstname: invalid value, contains the character U+0000, which the "
+                "PostgreSQL database cannot store",
+                "1/3/400/customer with ID 99 was not found",
+                "1/5/400/type: invalid value, contains the character U+0000, which the PostgreSQL "
+                "database cannot store",
+                "2/1/404/Customer with ID 99 was not found",
+                "2/2/400/unknown segment IDs: 77, 78"}));
+  EXPECT_EQ(bulk.customers[0], "3 a@example.com token 2");
+  EXPECT_EQ(bulk.customers[1], "0 b@example.com  2");
+  EXPECT_EQ(bulk.customers[8], "5 - token given 2");
+  EXPECT_EQ(bulk.activities,
+            (std::vector<std::string>{"1 1 20 old", "2 3 30 new", "2 3 31 new", "0 99 40 -",
+                                      "3 4 50 new", "0 4 60 -", "4 1 70 new", "5 2 80 new"}));
+  EXPECT_NE(bulk.tables.find("\n1:2; 2:2; 3:1\n"), std::string::npos) << bulk.tables;
+  EXPECT_NE(bulk.tables.find("1 s1@example.com {\"customerNumber\":\"100\",\"loyaltyTier\":"
+                             "\"gold\"} new old 32; 2 - {} old old 32"),
+            std::string::npos)
+      << bulk.tables;
+}
+
+// A batch far larger than any pipeline, with a bad row every so often:
+// every good row is written, in order, and ids follow the batch.
+TEST_F(PostgresStoreTest, BulkImportOfManyRowsKeepsOrderAndSkipsBadRows) {
+  Open(ExtraFieldOptions());
+  ImportBatch batch;
+  constexpr int kCustomers = 3000;
+  for (int i = 0; i < kCustomers; ++i) {
+    Customer c = MakeCustomer("c" + std::to_string(i) + "@example.com");
+    // Every 100th row repeats the number of the row before it.
+    int number = i % 100 == 99 ? i - 1 : i;
+    c.extra = {"\"" + std::to_string(number) + "\"", std::nullopt};
+    c.street = "Tab\there\nnew line \\ backslash";
+    batch.customers.push_back(c);
+  }
+  for (int i = 0; i < 2 * kCustomers; ++i) {
+    // Customers above 2970 do not exist; the second half repeats the first
+    // half's customers and a_ids, so it updates what the first half created.
+    Activity a = MakeActivity(i % kCustomers + 1, "order", i);
+    a.a_id = "o" + std::to_string(i % kCustomers);
+    batch.activities.push_back(a);
+  }
+  Result<ImportCounts> counts = store().Import(batch);
+  ASSERT_TRUE(counts.ok()) << counts.status().message();
+  EXPECT_EQ(counts->customers_created, kCustomers - kCustomers / 100);
+  EXPECT_EQ(counts->rejected.size(), 30u + 2 * 30);
+  EXPECT_EQ(batch.customers[98].id, 99);
+  EXPECT_EQ(batch.customers[99].id, 0);
+  EXPECT_EQ(batch.customers[100].id, 100);
+  EXPECT_EQ(batch.customers[kCustomers - 2].id, kCustomers - kCustomers / 100);
+
+  Result<Customer> loaded = store().GetCustomer(100, false);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->street, "Tab\there\nnew line \\ backslash");
+  EXPECT_EQ(loaded->email, "c100@example.com");
+  EXPECT_EQ(counts->activities_created, 2970);
+  EXPECT_EQ(counts->activities_updated, 2970);
+  EXPECT_EQ(batch.activities[5].id, batch.activities[kCustomers + 5].id);
+  RawConnection raw(db_url_);
+  EXPECT_EQ(raw.QueryInt("SELECT count(*) FROM activities"), 2970);
+  EXPECT_EQ(raw.QueryInt("SELECT sum(activity_date) FROM activities"),
+            2970LL * kCustomers + 2970LL * 2969 / 2);
+}
+
 }  // namespace
 }  // namespace cmfd

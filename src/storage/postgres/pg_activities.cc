@@ -7,11 +7,19 @@
 
 namespace cmfd::pg {
 
-namespace {
-
 Status UnknownCustomerStatus(std::int64_t customer_id) {
   return Status::Invalid("customer with ID " + std::to_string(customer_id) + " was not found");
 }
+
+Status CheckActivityText(const Activity& activity) {
+  Status status;
+  RejectNul("type", activity.type, status);
+  RejectNul("implementationClass", activity.implementation_class, status);
+  RejectNul("a_id", activity.a_id, status);
+  return status;
+}
+
+namespace {
 
 // $1 .. $9 of kInsertActivity and kUpdateActivity.
 Params ActivityValues(const Activity& activity) {
@@ -47,15 +55,6 @@ constexpr const char* kUpdateActivity =
     "implementation_class = $4::text, o_id = $5::bigint, a_id = $6::text, md5 = $7::text, "
     "attributes = $8::text, modification_date = $9::bigint WHERE id = $10::bigint";
 
-constexpr const char* kExternalIdIndex = "activities_a_id";
-
-Status CheckActivityText(const Activity& activity) {
-  Status status;
-  RejectNul("type", activity.type, status);
-  RejectNul("implementationClass", activity.implementation_class, status);
-  RejectNul("a_id", activity.a_id, status);
-  return status;
-}
 
 // Checks that customer `id` exists and keeps it from being deleted until
 // this transaction ends (a key-share lock, as a foreign key check takes).

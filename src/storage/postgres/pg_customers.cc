@@ -12,8 +12,6 @@
 
 namespace cmfd::pg {
 
-namespace {
-
 // A random 128-bit token as 32 hex digits: opaque, and stable because it is
 // stored with the customer.
 std::string NewIdEncoded() {
@@ -36,6 +34,8 @@ Status NormalizeExtra(const std::vector<CustomField>& fields, Customer& customer
   customer.extra.resize(fields.size());
   return Status::Ok();
 }
+
+namespace {
 
 // $1 .. $15 of kInsertCustomer and kUpdateCustomer.
 Params CustomerValues(const Customer& customer, const std::string& extra) {
@@ -110,7 +110,7 @@ std::string JoinFieldNames(const std::vector<std::string>& names) {
   return out;
 }
 
-constexpr const char* kUniqueIndex = "customer_unique_pkey";
+}  // namespace
 
 Status CheckCustomerText(const Customer& customer) {
   Status status;
@@ -128,7 +128,14 @@ Status CheckCustomerText(const Customer& customer) {
   return status;
 }
 
-}  // namespace
+Status UnknownSegmentsStatus(const std::vector<std::int64_t>& unknown) {
+  std::string message = unknown.size() == 1 ? "unknown segment ID: " : "unknown segment IDs: ";
+  for (std::size_t i = 0; i < unknown.size(); ++i) {
+    if (i > 0) message += ", ";
+    message += std::to_string(unknown[i]);
+  }
+  return Status::Invalid(std::move(message));
+}
 
 Status PgStore::ResolveCustomerSchema() {
   const CustomerSchema& schema = options_.customer;
@@ -148,12 +155,27 @@ Status PgStore::ResolveCustomerSchema() {
   // sees its customer.
   duplicate_sql_ = "SELECT id FROM customers WHERE id <> $1::bigint";
   std::string lock_terms;
+  // The batch form (see duplicate_batch_sql_) takes the values from the
+  // columns v1, v2, ... of one row of the unnested arrays, with the same
+  // expressions, so that its locks are those of the single check.
+  std::string batch_rows = "unnest(";
+  std::string batch_columns;
+  std::string batch_terms;
+  std::string batch_conditions;
   int param = 2;
   for (const std::string& name : schema.duplicate_check) {
     DuplicateField field;
     field.name = name;
     std::string placeholder = "$" + std::to_string(param);
     std::string lock_placeholder = "$" + std::to_string(param - 1);
+    std::string column = "r.v" + std::to_string(param - 1);
+    if (param > 2) {
+      batch_rows += ", ";
+      batch_columns += ", ";
+      batch_terms += ", ";
+    }
+    batch_rows += "$" + std::to_string(param - 1) + "::text[]";
+    batch_columns += column.substr(2);
     ++param;
 
     const TextField* text = nullptr;
@@ -174,11 +196,16 @@ Status PgStore::ResolveCustomerSchema() {
       duplicate_sql_ += std::string(" AND cmfd_ascii_lower(") + text->column +
                         ") = cmfd_ascii_lower(" + placeholder + "::text)";
       lock_terms += "cmfd_ascii_lower(" + lock_placeholder + "::text)";
+      batch_conditions += std::string(" AND cmfd_ascii_lower(c.") + text->column +
+                          ") = cmfd_ascii_lower(" + column + ")";
+      batch_terms += "cmfd_ascii_lower(" + column + ")";
     } else if (flag != nullptr) {
       field.kind = DuplicateField::Kind::kFlag;
       field.flag = flag->member;
       duplicate_sql_ += std::string(" AND ") + flag->column + " = " + placeholder + "::boolean";
       lock_terms += lock_placeholder + "::text";
+      batch_conditions += std::string(" AND c.") + flag->column + " = " + column + "::boolean";
+      batch_terms += column;
     } else if (extra != schema.fields.end()) {
       // The SQLite store puts the name into a JSON path and rejects these
       // characters; the same configuration must work on both backends.
@@ -191,6 +218,9 @@ Status PgStore::ResolveCustomerSchema() {
       duplicate_sql_ += " AND cmfd_ascii_lower(extra::jsonb ->> " + QuoteLiteral(name) +
                         ") = cmfd_ascii_lower(" + placeholder + "::jsonb #>> '{}')";
       lock_terms += "cmfd_ascii_lower(" + lock_placeholder + "::jsonb #>> '{}')";
+      batch_conditions += " AND cmfd_ascii_lower(c.extra::jsonb ->> " + QuoteLiteral(name) +
+                          ") = cmfd_ascii_lower(" + column + "::jsonb #>> '{}')";
+      batch_terms += "cmfd_ascii_lower(" + column + "::jsonb #>> '{}')";
     } else {
       return Status::Internal("customer.duplicate_check names unknown customer field \"" +
                               name + "\"");
@@ -200,7 +230,57 @@ Status PgStore::ResolveCustomerSchema() {
   duplicate_sql_ += " ORDER BY id LIMIT 1";
   duplicate_lock_sql_ = "SELECT pg_advisory_xact_lock(" + std::to_string(kDuplicateCheckLock) +
                         ", hashtext(concat_ws(chr(31), " + lock_terms + ")))";
+
+  // Locks in a fixed order, so that two imports of overlapping batches wait
+  // for each other instead of deadlocking (as far as hash order allows).
+  batch_rows += ")";
+  duplicate_batch_lock_sql_ =
+      "SELECT count(pg_advisory_xact_lock(" + std::to_string(kDuplicateCheckLock) +
+      ", hashtext(k.key))) FROM (SELECT DISTINCT concat_ws(chr(31), " + batch_terms +
+      ") AS key FROM " + batch_rows + " AS r(" + batch_columns + ") ORDER BY 1) AS k";
+  duplicate_batch_sql_ = "SELECT r.ord, " + batch_terms +
+                         ", (SELECT c.id FROM customers c WHERE true" + batch_conditions +
+                         " ORDER BY c.id LIMIT 1) FROM " + batch_rows +
+                         " WITH ORDINALITY AS r(" + batch_columns + ", ord)";
   return Status::Ok();
+}
+
+bool PgStore::DuplicateValues(const Customer& customer, Params& values) const {
+  if (duplicate_sql_.empty()) return false;
+  values.clear();
+  for (const DuplicateField& field : duplicate_fields_) {
+    switch (field.kind) {
+      case DuplicateField::Kind::kText: {
+        const std::optional<std::string>& value = customer.*field.text;
+        if (!value || value->empty()) return false;
+        values.push_back(*value);
+        break;
+      }
+      case DuplicateField::Kind::kFlag:
+        values.push_back(BoolParam(customer.*field.flag));
+        break;
+      case DuplicateField::Kind::kExtra: {
+        const std::optional<std::string>& value = customer.extra[field.extra_index];
+        if (!value || *value == "\"\"") return false;
+        values.push_back(*value);
+        break;
+      }
+    }
+  }
+  return true;
+}
+
+std::string PgStore::DuplicateMessage(std::int64_t other_id) const {
+  std::vector<std::string> names;
+  for (const DuplicateField& field : duplicate_fields_) names.push_back(field.name);
+  return "Duplicate customer found: customer " + std::to_string(other_id) + " has the same " +
+         JoinFieldNames(names);
+}
+
+std::string PgStore::UniqueMessage(std::size_t index, const std::string& value,
+                                   std::int64_t other_id) const {
+  return options_.customer.fields[index].name + " " + value + " is already used by customer " +
+         std::to_string(other_id);
 }
 
 // Checks the unique extra fields and the duplicate check against every
@@ -217,37 +297,12 @@ Status PgStore::CheckCustomerRules(WriteTx& tx, const Customer& customer) {
         {fields[index].name, *value});
     if (!found.ok()) return tx.Error(found, "customer unique field check");
     if (found.rows() > 0 && found.Int(0, 0) != customer.id) {
-      result.Add(Code::kConflict, fields[index].name + " " + *value +
-                                      " is already used by customer " +
-                                      std::to_string(found.Int(0, 0)));
+      result.Add(Code::kConflict, UniqueMessage(index, *value, found.Int(0, 0)));
     }
   }
 
-  if (duplicate_sql_.empty()) return result;
-
-  // The check applies only when every field of it has a value.
   Params values;
-  std::vector<std::string> names;
-  for (const DuplicateField& field : duplicate_fields_) {
-    names.push_back(field.name);
-    switch (field.kind) {
-      case DuplicateField::Kind::kText: {
-        const std::optional<std::string>& value = customer.*field.text;
-        if (!value || value->empty()) return result;
-        values.push_back(*value);
-        break;
-      }
-      case DuplicateField::Kind::kFlag:
-        values.push_back(BoolParam(customer.*field.flag));
-        break;
-      case DuplicateField::Kind::kExtra: {
-        const std::optional<std::string>& value = customer.extra[field.extra_index];
-        if (!value || *value == "\"\"") return result;
-        values.push_back(*value);
-        break;
-      }
-    }
-  }
+  if (!DuplicateValues(customer, values)) return result;
 
   PgResult locked = tx.Exec(duplicate_lock_sql_, values);
   if (!locked.ok()) return tx.Error(locked, "customer duplicate check");
@@ -256,9 +311,7 @@ Status PgStore::CheckCustomerRules(WriteTx& tx, const Customer& customer) {
   PgResult duplicate = tx.Exec(duplicate_sql_, params);
   if (!duplicate.ok()) return tx.Error(duplicate, "customer duplicate check");
   if (duplicate.rows() > 0) {
-    result.Add(Code::kConflict, "Duplicate customer found: customer " +
-                                    std::to_string(duplicate.Int(0, 0)) + " has the same " +
-                                    JoinFieldNames(names));
+    result.Add(Code::kConflict, DuplicateMessage(duplicate.Int(0, 0)));
   }
   return result;
 }
@@ -471,7 +524,12 @@ Result<ListInfo> PgStore::ListCustomers(const CustomerQuery& query,
     Params params = filter.params();
     params.push_back(IntParam(query.page.page_size));
     params.push_back(IntParam(*offset.value()));
-    steps.push_back({std::string("SELECT ") + kCustomerColumns + page, params});
+    // The page is cut in a subquery and only its rows are projected: the
+    // segment array of kCustomerColumns would otherwise be computed for
+    // every row that OFFSET skips too (9,900 subqueries for page 99).
+    steps.push_back({std::string("SELECT ") + kCustomerColumns + " FROM (SELECT *" + page +
+                         ") AS c ORDER BY c.id",
+                     params});
     if (query.include_activities) {
       // The same page again, in the same snapshot, selects the activities.
       steps.push_back({std::string("SELECT ") + kActivityColumns +
@@ -549,14 +607,7 @@ Result<std::vector<std::int64_t>> PgStore::ChangeCustomerSegments(
     for (std::int64_t segment_id : requested) {
       if (existing.count(segment_id) == 0) unknown.push_back(segment_id);
     }
-    if (!unknown.empty()) {
-      std::string message = unknown.size() == 1 ? "unknown segment ID: " : "unknown segment IDs: ";
-      for (std::size_t i = 0; i < unknown.size(); ++i) {
-        if (i > 0) message += ", ";
-        message += std::to_string(unknown[i]);
-      }
-      return Status::Invalid(std::move(message));
-    }
+    if (!unknown.empty()) return UnknownSegmentsStatus(unknown);
 
     // The resulting set: adds first, then removes, so an id in both lists
     // ends up removed. Only the difference is written.

@@ -93,6 +93,8 @@ class PgStore final : public Store {
   Status RevokeApiKey(const std::string& name) override;
   Result<std::optional<ApiKey>> FindApiKey(const std::string& hash) override;
 
+  Result<ImportCounts> Import(ImportBatch& batch) override;
+
   Status ExportAll(CopySink& sink) override;
   Result<std::unique_ptr<CopyTarget>> BeginCopy() override;
 
@@ -120,6 +122,23 @@ class PgStore final : public Store {
                       bool& found);
   Status CheckCustomerRules(WriteTx& tx, const Customer& customer);
   Status StoreUniqueValues(WriteTx& tx, const Customer& customer, bool replace);
+  // Sets `values` to what the duplicate check compares. Returns false when
+  // no check is configured or one of its values is missing: it then does
+  // not apply.
+  bool DuplicateValues(const Customer& customer, Params& values) const;
+  // The 409 messages of the duplicate check and of unique field `index`.
+  std::string DuplicateMessage(std::int64_t other_id) const;
+  std::string UniqueMessage(std::size_t index, const std::string& value,
+                            std::int64_t other_id) const;
+
+  // ---- bulk import (pg_import*.cc) ----
+  // Each writes its rows of an Import batch inside `tx`, rejecting rows as
+  // the single-record method would, and fills in ids and dates of the rows
+  // written. A non-ok Status is a database fault (or a retry, see WriteTx).
+  Status ImportCustomers(WriteTx& tx, std::vector<Customer>& customers, ImportCounts& counts);
+  Status ImportActivities(WriteTx& tx, std::vector<Activity>& activities, ImportCounts& counts);
+  Status ImportAssignments(WriteTx& tx, const std::vector<SegmentAssignment>& assignments,
+                           ImportCounts& counts);
 
   StoreOptions options_;
   PgPool pool_;
@@ -130,6 +149,14 @@ class PgStore final : public Store {
   std::vector<DuplicateField> duplicate_fields_;
   std::string duplicate_sql_;       // empty when no duplicate check is configured
   std::string duplicate_lock_sql_;  // serializes checks of equal values
+  // The duplicate check of a whole batch (pg_import_customers.cc), with one
+  // text array parameter per field of the check and one element per
+  // customer. The lock statement takes the locks of duplicate_lock_sql_ for
+  // every customer. The check returns a row per customer: its 1-based
+  // position, the values in compared form and the first matching stored
+  // customer (null when none).
+  std::string duplicate_batch_lock_sql_;
+  std::string duplicate_batch_sql_;
 };
 
 // ---- helpers shared by the .cc files of this folder ----
@@ -140,6 +167,35 @@ Result<std::optional<std::int64_t>> PageOffset(const PageRequest& page);
 
 // The standard 404 message, e.g. "Customer with ID 7 was not found".
 Status NotFoundStatus(const char* entity, std::int64_t id);
+
+// The unique index of customer_unique, and the index that makes a_id unique
+// per customer and type. A violation of either by a concurrent transaction
+// is retried, so that the check before the write reports it properly.
+inline constexpr const char* kUniqueIndex = "customer_unique_pkey";
+inline constexpr const char* kExternalIdIndex = "activities_a_id";
+
+// A random 128-bit token for Customer::id_encoded, as 32 hex digits.
+std::string NewIdEncoded();
+
+// Pads `customer.extra` with nulls to one value per configured field.
+// Internal error for more values than fields.
+Status NormalizeExtra(const std::vector<CustomField>& fields, Customer& customer);
+
+// Invalid when a text value of the customer or activity cannot be stored.
+Status CheckCustomerText(const Customer& customer);
+Status CheckActivityText(const Activity& activity);
+
+// Invalid "customer with ID 7 was not found", for an activity.
+Status UnknownCustomerStatus(std::int64_t customer_id);
+
+// Invalid "unknown segment IDs: 4, 9", in the order given.
+Status UnknownSegmentsStatus(const std::vector<std::int64_t>& unknown);
+
+// Takes `count` new ids from the identity sequence of `table` (customers or
+// activities) into `ids`, ascending, for rows that a bulk write inserts with
+// explicit ids.
+Status ReserveIds(WriteTx& tx, const char* table, std::size_t count,
+                  std::vector<std::int64_t>& ids);
 
 // Text form of parameters.
 inline Param IntParam(std::int64_t value) { return std::to_string(value); }
