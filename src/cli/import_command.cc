@@ -91,6 +91,14 @@ void RunImport(const ImportCommandOptions& options) {
                                      {options.assignments, ImportKind::kAssignments}};
 
   const auto started = std::chrono::steady_clock::now();
+
+  // From here until FinishImport the store may keep indexes and counts
+  // behind (into an empty database it rebuilds them at the end), so every
+  // path below calls FinishImport. A crash in between is repaired the next
+  // time a store opens the database.
+  Status prepared = store->PrepareImport();
+  if (!prepared.ok()) Fail("import could not start: " + prepared.message());
+
   std::int64_t written = 0;
   std::int64_t rejected = 0;
   for (const Input& input : inputs) {
@@ -98,6 +106,12 @@ void RunImport(const ImportCommandOptions& options) {
     Result<ImportFileReport> report = importer.ImportFile(input.path, input.kind);
     if (!report.ok()) {
       std::cerr << std::flush;
+      Status finished = store->FinishImport();
+      if (!finished.ok()) {
+        std::cerr << "cmfd: rebuilding the indexes failed (the next cmfd command that opens "
+                     "the database completes it): "
+                  << finished.message() << std::endl;
+      }
       Fail(std::string(ImportKindName(input.kind)) + " import stopped: " +
            report.status().message());
     }
@@ -105,6 +119,12 @@ void RunImport(const ImportCommandOptions& options) {
     PrintFileReport(report.value());
     written += report->created + report->updated;
     rejected += report->rejected;
+  }
+
+  Status finished = store->FinishImport();
+  if (!finished.ok()) {
+    Fail("rebuilding the indexes after the import failed (the next cmfd command that opens "
+         "the database completes it): " + finished.message());
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -180,6 +180,9 @@ Result<ImportFileReport> NdjsonImporter::ImportFile(const std::string& path, Imp
     return Status::Ok();
   };
 
+  // Writing overlaps parsing only from the second batch on, so a short first
+  // batch shortens the time the writer waits at the start of each file.
+  std::size_t next_batch_size = std::min(options_.batch_size, kFirstBatchSize);
   NdjsonLine line;
   while (true) {
     Result<bool> more = reader.value()->Next(line);
@@ -192,9 +195,10 @@ Result<ImportFileReport> NdjsonImporter::ImportFile(const std::string& path, Imp
 
     ++report.lines;
     AddLine(*parsing, kind, line, schema_, options_.max_line_bytes);
-    if (parsing->size() >= options_.batch_size) {
+    if (parsing->size() >= next_batch_size) {
       Status status = hand_over();
       if (!status.ok()) return status;
+      next_batch_size = options_.batch_size;
     }
   }
 

@@ -35,9 +35,14 @@ enum class ImportKind { kCustomers, kActivities, kAssignments };
 // "customers", "activities" or "assignments".
 std::string_view ImportKindName(ImportKind kind);
 
+// The most lines in the first batch of a file (see ImportOptions).
+inline constexpr std::size_t kFirstBatchSize = 1000;
+
 struct ImportOptions {
   // Records per Store::Import call. Larger batches mean fewer transactions;
-  // memory grows with the batch (roughly 1 KiB per record).
+  // memory grows with the batch (roughly 1 KiB per record). The first batch
+  // of a file contains at most kFirstBatchSize lines, so that the store starts
+  // writing while the rest of the file is parsed.
   std::size_t batch_size = 10000;
   // Lines longer than this are rejected without being parsed, as the API
   // rejects larger bodies (Config::max_body_bytes).

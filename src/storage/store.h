@@ -318,6 +318,16 @@ class Store {
   // database error can leave the rows before it written.
   virtual Result<ImportCounts> Import(ImportBatch& batch);
 
+  // Bracket the Import calls of one bulk load (cmfd import), so that a
+  // backend may trade the upkeep of its indexes and counters row by row for
+  // one rebuild at the end. Call FinishImport after a successful
+  // PrepareImport even when an Import failed. Whatever happens in between,
+  // including a crash before FinishImport, every read of the database
+  // through a store opened afterwards is as correct as without them. Both
+  // do nothing by default.
+  virtual Status PrepareImport() { return Status::Ok(); }
+  virtual Status FinishImport() { return Status::Ok(); }
+
   // ---- copying a whole database ----
   // Calls `sink` for every stored row, from one snapshot: customers, segment
   // groups, segments, assignments, activities, deletions, API keys (each

@@ -1,6 +1,8 @@
 #include "storage/sqlite/sqlite_schema.h"
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace cmfd {
 
@@ -295,11 +297,153 @@ Status ApplyMigrations(SqliteDb& db, std::int64_t now) {
   return Status::Ok();
 }
 
+Result<bool> TableExists(SqliteDb& db, const char* name) {
+  Result<SqliteStatement> stmt =
+      db.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindText(1, name);
+  return stmt->Step();
+}
+
+// An identifier quoted for SQL text.
+std::string QuoteName(std::string_view name) {
+  std::string quoted = "\"";
+  for (char c : name) {
+    quoted += c;
+    if (c == '"') quoted += '"';
+  }
+  return quoted + "\"";
+}
+
+// Completes an import that deferred its indexes and never reached
+// RestoreImportIndexes (killed, crashed, disk full), so that no store reads
+// rows whose indexes and counts are missing. A database newer than this
+// binary is left alone, because ApplyMigrations rejects it.
+Status FinishInterruptedImport(SqliteDb& db) {
+  Result<std::int64_t> version = ReadUserVersion(db);
+  if (!version.ok()) return version.status();
+  if (version.value() > kSqliteSchemaVersion) return Status::Ok();
+  return RestoreImportIndexes(db);
+}
+
 }  // namespace
+
+// Why a deferred import never leaves a database that reads wrong:
+//  - The drops and the saved definitions commit together, so any committed
+//    state either has every index and trigger or has import_deferred with
+//    the definition of each one missing.
+//  - RestoreImportIndexes rebuilds, recounts and drops import_deferred in
+//    one transaction: an error or a crash before its COMMIT leaves the
+//    deferred state as it was, and it simply runs again later.
+//  - Every store runs it on opening (MigrateSqliteSchema) before any read.
+//    So only a store that had the file open before the import began can
+//    read the deferred state. Its totals lag and its lists are slow until
+//    the import ends, which is why the README asks to run `cmfd import`
+//    while no server uses the database.
+//  - Counts are recomputed from the rows, not carried over, so they are
+//    right whatever was written meanwhile, with or without the triggers.
+Status DeferImportIndexes(SqliteDb& db, bool keep_email_index, bool& deferred) {
+  deferred = false;
+  Result<bool> pending = TableExists(db, "import_deferred");
+  if (!pending.ok()) return pending.status();
+  if (pending.value()) return Status::Ok();
+
+  Result<SqliteStatement> used = db.Prepare(
+      "SELECT EXISTS (SELECT 1 FROM customers) OR EXISTS (SELECT 1 FROM activities) "
+      "OR EXISTS (SELECT 1 FROM customer_segments) OR EXISTS (SELECT 1 FROM customer_unique)");
+  if (!used.ok()) return used.status();
+  Result<bool> row = used->Step();
+  if (!row.ok()) return row.status();
+  if (!row.value()) return Status::Internal("the emptiness check returned no row");
+  if (used->ColumnBool(0)) return Status::Ok();
+  used = SqliteStatement();
+
+  // sqlite_master keeps each CREATE statement as written, so running the
+  // saved text later recreates the same index or trigger. Indexes without
+  // text are those of PRIMARY KEY and UNIQUE constraints, which stay. A
+  // unique index stays too: it enforces a rule while the rows arrive, and
+  // rebuilding it could fail on a duplicate and leave the import unfinished.
+  CMFD_SQLITE_TRY(db.Exec(R"sql(
+CREATE TABLE import_deferred (
+  name TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  sql TEXT NOT NULL
+);
+)sql"));
+  Result<SqliteStatement> save = db.Prepare(R"sql(
+INSERT INTO import_deferred (name, type, sql)
+  SELECT name, type, sql FROM sqlite_master
+  WHERE tbl_name IN ('customers', 'activities', 'customer_segments', 'customer_unique')
+    AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE %'
+    AND (type = 'trigger' OR
+         (type = 'index' AND name NOT IN ('activities_a_id', 'activities_customer',
+                                          'customers_ids', 'customers_modification',
+                                          'activities_modification')
+                         AND NOT (name = 'customers_email' AND ?1)))
+  ORDER BY rowid
+)sql");
+  if (!save.ok()) return save.status();
+  save->BindBool(1, keep_email_index);
+  CMFD_SQLITE_TRY(save->Run());
+  save = SqliteStatement();
+
+  std::vector<std::string> drops;
+  Result<SqliteStatement> saved = db.Prepare("SELECT type, name FROM import_deferred");
+  if (!saved.ok()) return saved.status();
+  while (true) {
+    Result<bool> has_row = saved->Step();
+    if (!has_row.ok()) return has_row.status();
+    if (!has_row.value()) break;
+    const std::string_view type = saved->ColumnView(0);
+    drops.push_back(std::string(type == "index" ? "DROP INDEX " : "DROP TRIGGER ") +
+                    QuoteName(saved->ColumnView(1)));
+  }
+  saved = SqliteStatement();
+  for (const std::string& drop : drops) CMFD_SQLITE_TRY(db.Exec(drop.c_str()));
+  deferred = true;
+  return Status::Ok();
+}
+
+Status RestoreImportIndexes(SqliteDb& db) {
+  Result<bool> pending = TableExists(db, "import_deferred");
+  if (!pending.ok()) return pending.status();
+  if (!pending.value()) return Status::Ok();
+
+  // Indexes first, so that the counts below read them instead of sorting.
+  std::vector<std::string> creates;
+  Result<SqliteStatement> saved = db.Prepare(
+      "SELECT sql FROM import_deferred ORDER BY type = 'trigger', rowid");
+  if (!saved.ok()) return saved.status();
+  while (true) {
+    Result<bool> has_row = saved->Step();
+    if (!has_row.ok()) return has_row.status();
+    if (!has_row.value()) break;
+    creates.push_back(saved->ColumnText(0));
+  }
+  saved = SqliteStatement();
+  for (const std::string& create : creates) CMFD_SQLITE_TRY(db.Exec(create.c_str()));
+
+  // The counts of kVersion1 to kVersion3, and one step of every change
+  // counter: the rows changed, so every cached page and total of a list
+  // must be read again.
+  return db.Exec(R"sql(
+UPDATE row_counts SET n = (SELECT count(*) FROM customers) WHERE name = 'customers';
+UPDATE row_counts SET n = (SELECT count(*) FROM activities) WHERE name = 'activities';
+UPDATE row_counts SET n = n + 1
+  WHERE name IN ('customers_deletes', 'customers_changes', 'activities_changes');
+DELETE FROM activity_type_counts;
+INSERT INTO activity_type_counts (type, n) SELECT type, count(*) FROM activities GROUP BY type;
+DELETE FROM segment_member_counts;
+INSERT INTO segment_member_counts (segment_id, n)
+  SELECT segment_id, count(*) FROM customer_segments GROUP BY segment_id;
+DROP TABLE import_deferred;
+)sql");
+}
 
 Status MigrateSqliteSchema(SqliteDb& db, std::int64_t now) {
   CMFD_SQLITE_TRY(db.Exec("BEGIN IMMEDIATE"));
-  Status status = ApplyMigrations(db, now);
+  Status status = FinishInterruptedImport(db);
+  if (status.ok()) status = ApplyMigrations(db, now);
   if (status.ok()) status = db.Exec("COMMIT");
   if (!status.ok() && db.InTransaction()) db.Exec("ROLLBACK");
   return status;

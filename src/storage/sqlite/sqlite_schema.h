@@ -22,6 +22,40 @@ inline constexpr int kSqliteSchemaVersion = 3;
 // cannot both migrate it. `now` (epoch seconds) is recorded per migration.
 // Internal error naming both versions when the database is newer than
 // kSqliteSchemaVersion; nothing is changed then.
+// Before it migrates, it also completes a bulk import that deferred its
+// indexes and never finished (see RestoreImportIndexes).
 Status MigrateSqliteSchema(SqliteDb& db, std::int64_t now);
+
+// ---- indexes deferred by a bulk import ----
+//
+// A bulk import into empty tables loads faster when the secondary indexes
+// and the counting triggers of those tables are dropped at its start and
+// rebuilt from the rows at its end. Building an index from sorted keys
+// writes each page once, while row-by-row upkeep dirties a random page of
+// every index for every row. Both functions run inside a write transaction
+// that the caller commits or rolls back.
+
+// When customers, activities, customer_segments and customer_unique are all
+// empty, records the definition of each of their secondary indexes and
+// triggers in the table import_deferred and drops them; sets `deferred`.
+// Otherwise, or when import_deferred exists already (an import of another
+// store object is under way), changes nothing and clears `deferred`.
+// Kept are the primary keys; the indexes the import's own look-ups need:
+// activities_a_id (the a_id upsert) and, when `keep_email_index`,
+// customers_email (a duplicate check on email); and the indexes whose keys
+// only grow (ids, and modification dates, which are the time of the
+// transaction), because an insert into them appends to a page that stays
+// cached, while rebuilding one costs a scan of the whole table. For the
+// same reason activities_customer stays: its keys start with the customer
+// id, like those of activities_a_id, so activities grouped by customer (as
+// exports list them) append to both.
+Status DeferImportIndexes(SqliteDb& db, bool keep_email_index, bool& deferred);
+
+// When import_deferred exists: recreates every index and trigger recorded
+// in it, recomputes from the rows every count the dropped triggers keep,
+// raises each change counter and drops import_deferred. Otherwise does
+// nothing. A migration that adds a count kept by triggers on those tables
+// adds its recount here.
+Status RestoreImportIndexes(SqliteDb& db);
 
 }  // namespace cmfd

@@ -91,6 +91,10 @@ class SqliteStore final : public Store {
 
   // One write transaction for the whole batch (sqlite_import.cc).
   Result<ImportCounts> Import(ImportBatch& batch) override;
+  // A larger page cache for the writer and, into empty tables, indexes and
+  // counting triggers deferred to FinishImport (sqlite_import.cc).
+  Status PrepareImport() override;
+  Status FinishImport() override;
 
   // ---- copying a whole database (sqlite_copy.cc) ----
   Status ExportAll(CopySink& sink) override;
