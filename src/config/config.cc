@@ -283,6 +283,18 @@ constexpr Key kPostgresKeys[] = {
      }},
 };
 
+// ---- [api_keys] ----
+
+constexpr Key kApiKeysKeys[] = {
+    {"cache_seconds",
+     [](LoadState& state, const toml::node& node, const std::string& path) {
+       // A revoked key works for up to this long, so the bound stays short.
+       if (auto value = state.reader.Integer(node, path, 0, 300)) {
+         state.config.api_key_cache_seconds = static_cast<int>(*value);
+       }
+     }},
+};
+
 // ---- [[customer.fields]] ----
 
 void ReadFieldName(LoadState& state, const toml::node& node, const std::string& path,
@@ -505,6 +517,10 @@ constexpr Key kRootKeys[] = {
     {"postgres",
      [](LoadState& state, const toml::node& node, const std::string& path) {
        ReadTable(state, node, path, kPostgresKeys);
+     }},
+    {"api_keys",
+     [](LoadState& state, const toml::node& node, const std::string& path) {
+       ReadTable(state, node, path, kApiKeysKeys);
      }},
 };
 

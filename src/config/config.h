@@ -5,6 +5,7 @@
 //   listen = "127.0.0.1:8080"      database = "cmf.db"      threads = 2
 //   durability = "full"
 //   [limits]   max_body_bytes = 1048576   max_page_size = 1000
+//   [api_keys] cache_seconds = 0
 //   [customer] required = [["email"], ["firstname", "lastname"]]
 //              duplicate_check = ["email"]
 //   [[customer.fields]] name = "customerNumber"  type = "string"  unique = true
@@ -70,6 +71,12 @@ struct Config {
   // Connections of the PostgreSQL store's pool; 0 = the store's default.
   // `[postgres] pool_size` in the file, `--pool-size` on serve.
   int pool_size = 0;
+
+  // Seconds a server process keeps an API key it found before it looks the
+  // key up again, which is also how long a revoked key may still work there.
+  // 0 (the default) looks the key up on every request, so a revocation takes
+  // effect from the next request. `[api_keys] cache_seconds` in the file.
+  int api_key_cache_seconds = 0;
 
   CustomerSchema customer;
 };

@@ -1,6 +1,7 @@
 #include "http/auth.h"
 
 #include <string>
+#include <utility>
 
 #include "util/api_key.h"
 
@@ -19,20 +20,24 @@ std::string_view PresentedApiKey(std::string_view header_value, const QueryParam
   return {};
 }
 
-Result<std::optional<ApiKey>> Authorize(Store& store, Access access, std::string_view method,
-                                        std::string_view key) {
+Result<std::optional<ApiKey>> Authorize(Store& store, ApiKeyCache& cache, Access access,
+                                        std::string_view method, std::string_view key) {
   if (access == Access::kPublic) return std::optional<ApiKey>();
   if (key.empty()) return Status::Forbidden(std::string(kInvalidKeyMessage));
 
-  const std::string hash = HashApiKey(key);
-  Result<std::optional<ApiKey>> found = store.FindApiKey(hash);
-  if (!found.ok()) return found.status();
+  std::optional<ApiKey> stored = cache.Find(key);
+  if (!stored) {
+    const std::string hash = HashApiKey(key);
+    Result<std::optional<ApiKey>> found = store.FindApiKey(hash);
+    if (!found.ok()) return found.status();
 
-  // The store found the row by its hash; comparing again in constant time
-  // keeps the decision itself free of a data-dependent early exit.
-  const std::optional<ApiKey>& stored = found.value();
-  if (!stored || !ConstantTimeEquals(stored->hash, hash)) {
-    return Status::Forbidden(std::string(kInvalidKeyMessage));
+    // The store found the row by its hash; comparing again in constant time
+    // keeps the decision itself free of a data-dependent early exit.
+    stored = std::move(found.value());
+    if (!stored || !ConstantTimeEquals(stored->hash, hash)) {
+      return Status::Forbidden(std::string(kInvalidKeyMessage));
+    }
+    cache.Insert(key, *stored);
   }
 
   if (access == Access::kWrite && stored->read_only) {
@@ -40,7 +45,7 @@ Result<std::optional<ApiKey>> Authorize(Store& store, Access access, std::string
                              "\" is read-only and cannot be used for " + std::string(method) +
                              " requests");
   }
-  return found;
+  return stored;
 }
 
 }  // namespace cmfd

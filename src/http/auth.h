@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "domain/model.h"
+#include "http/api_key_cache.h"
 #include "http/message.h"
 #include "http/router.h"
 #include "storage/store.h"
@@ -28,7 +29,10 @@ std::string_view PresentedApiKey(std::string_view header_value, const QueryParam
 //   Forbidden with kInvalidKeyMessage for a missing, unknown or revoked key,
 //   Forbidden naming the key and the method for a read-only key on a write
 //   route, or the store's Status when the lookup fails (Unavailable: 503).
-Result<std::optional<ApiKey>> Authorize(Store& store, Access access, std::string_view method,
-                                        std::string_view key);
+// A key found in `cache` is taken from there; a key the store finds is added
+// to it. So a key revoked in the store is still accepted until its entry
+// expires (api_key_cache.h has the lifetime and what the cache keeps).
+Result<std::optional<ApiKey>> Authorize(Store& store, ApiKeyCache& cache, Access access,
+                                        std::string_view method, std::string_view key);
 
 }  // namespace cmfd

@@ -1,6 +1,8 @@
 #include "http/dispatch.h"
 
+#include <chrono>
 #include <exception>
+#include <utility>
 
 #include "http/auth.h"
 
@@ -28,8 +30,13 @@ std::optional<std::string_view> RoutingPath(std::string_view raw_path) {
   return std::nullopt;
 }
 
-Dispatcher::Dispatcher(const Router& router, Store& store, const Config& config)
-    : router_(router), store_(store), config_(config), store_may_block_(store.CallsMayBlock()) {}
+Dispatcher::Dispatcher(const Router& router, Store& store, const Config& config,
+                       ApiKeyCache::NowFunction now)
+    : router_(router),
+      store_(store),
+      config_(config),
+      store_may_block_(store.CallsMayBlock()),
+      api_keys_(std::chrono::seconds(config.api_key_cache_seconds), std::move(now)) {}
 
 std::variant<Response, RoutedRequest> Dispatcher::Route(RawRequest raw) const {
   const std::optional<std::string_view> path = RoutingPath(raw.path);
@@ -72,8 +79,8 @@ bool Dispatcher::NeedsWorker(const RoutedRequest& routed) const {
 Response Dispatcher::Execute(RoutedRequest& routed, std::string& cause) {
   Response response;
   try {
-    Result<std::optional<ApiKey>> key =
-        Authorize(store_, routed.route->access, routed.request.method, routed.presented_key);
+    Result<std::optional<ApiKey>> key = Authorize(store_, api_keys_, routed.route->access,
+                                                  routed.request.method, routed.presented_key);
     if (!key.ok()) {
       response = ErrorResponse(key.status());
       if (response.status >= 500) cause = "API key lookup failed: " + key.status().message();

@@ -14,6 +14,7 @@
 #include <variant>
 
 #include "config/config.h"
+#include "http/api_key_cache.h"
 #include "http/message.h"
 #include "http/router.h"
 #include "storage/store.h"
@@ -51,7 +52,10 @@ struct RoutedRequest {
 class Dispatcher {
  public:
   // A body of config.max_body_bytes is accepted; one byte more is a 413.
-  Dispatcher(const Router& router, Store& store, const Config& config);
+  // Keys found in the store are kept for config.api_key_cache_seconds,
+  // measured by `now` (empty: the steady clock).
+  Dispatcher(const Router& router, Store& store, const Config& config,
+             ApiKeyCache::NowFunction now = {});
 
   // Finds the route: a 404 or 405 Response, or the routed request.
   std::variant<Response, RoutedRequest> Route(RawRequest raw) const;
@@ -73,6 +77,7 @@ class Dispatcher {
   Store& store_;
   const Config& config_;
   bool store_may_block_;
+  ApiKeyCache api_keys_;
 };
 
 }  // namespace cmfd

@@ -32,10 +32,10 @@ class BatchingSink : public spdlog::sinks::base_sink<std::mutex> {
 
  protected:
   // base_sink calls both under its mutex.
+  // The formatter appends to its buffer, so each line is formatted straight
+  // into the batch, without a copy.
   void sink_it_(const spdlog::details::log_msg& message) override {
-    spdlog::memory_buf_t line;
-    formatter_->format(message, line);
-    pending_.append(line.data(), line.size());
+    formatter_->format(message, pending_);
     if (pending_.size() >= kMaxPending) WriteOut();
   }
 
@@ -57,7 +57,7 @@ class BatchingSink : public spdlog::sinks::base_sink<std::mutex> {
 
   int fd_;
   bool owns_fd_;
-  std::string pending_;
+  spdlog::memory_buf_t pending_;
 };
 
 // Flushes the default logger every 100 ms until stopped.

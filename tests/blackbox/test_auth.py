@@ -2,6 +2,7 @@
 and that no key is ever written to the log."""
 
 import socket
+import time
 import unittest
 
 import cmfd_harness as h
@@ -157,6 +158,18 @@ class ReadOnlyKey(h.ServerCase):
 
 
 class KeyLifecycle(h.ServerCase):
+    """A server keeps the keys it found for `[api_keys] cache_seconds`, so a key revoked by
+    another process stops working within that time."""
+
+    CACHE_SECONDS = 1
+    config_text = f"[api_keys]\ncache_seconds = {CACHE_SECONDS}\n"
+
+    def revoke(self, name):
+        proc = h.run_cli(["apikey", "revoke", name, "--database", self.db.url])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+
+    def wait_past_cache_lifetime(self):
+        time.sleep(self.CACHE_SECONDS + 0.2)
 
     def test_created_while_running(self):
         name = "late-" + h.uid()
@@ -167,24 +180,30 @@ class KeyLifecycle(h.ServerCase):
         name = "revoked-" + h.uid()
         key = h.create_key(self.db, name)
         self.expect(self.get("/customers", key=key), 200)
-        proc = h.run_cli(["apikey", "revoke", name, "--database", self.db.url])
-        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.revoke(name)
+        self.wait_past_cache_lifetime()
         self.assert_error(self.get("/customers", key=key), 403, msg=h.FORBIDDEN_MSG)
 
     def test_revoke_keeps_other_keys(self):
         name = "revoked-" + h.uid()
         h.create_key(self.db, name)
-        proc = h.run_cli(["apikey", "revoke", name, "--database", self.db.url])
-        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.revoke(name)
         self.expect(self.get("/customers"), 200)
 
     def test_revoked_read_only_key(self):
         name = "revoked-ro-" + h.uid()
         key = h.create_key(self.db, name, read_only=True)
         self.expect(self.get("/customers", key=key), 200)
-        proc = h.run_cli(["apikey", "revoke", name, "--database", self.db.url])
-        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.revoke(name)
+        self.wait_past_cache_lifetime()
         self.assert_error(self.get("/customers", key=key), 403, msg=h.FORBIDDEN_MSG)
+
+    def test_unknown_key_then_created(self):
+        # A failed lookup is not remembered: the key works as soon as it exists.
+        self.assert_error(self.get("/customers", key="0" * 64), 403, msg=h.FORBIDDEN_MSG)
+        name = "after-miss-" + h.uid()
+        key = h.create_key(self.db, name)
+        self.expect(self.get("/customers", key=key), 200)
 
     def test_read_only_scope_from_cli(self):
         name = "scoped-" + h.uid()
@@ -207,6 +226,21 @@ class KeyLifecycle(h.ServerCase):
         self.assertNotIn(key, output)
         self.assertNotIn(self.key, output)
         self.assertNotIn(self.ro_key, output)
+
+
+class KeyLifecycleWithoutCache(h.ServerCase):
+    """With `cache_seconds = 0` every request looks its key up, so a revocation is
+    effective from the next request."""
+
+    config_text = "[api_keys]\ncache_seconds = 0\n"
+
+    def test_revoke_takes_effect_at_once(self):
+        name = "revoked-" + h.uid()
+        key = h.create_key(self.db, name)
+        self.expect(self.get("/customers", key=key), 200)
+        proc = h.run_cli(["apikey", "revoke", name, "--database", self.db.url])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assert_error(self.get("/customers", key=key), 403, msg=h.FORBIDDEN_MSG)
 
 
 class KeyNotLogged(h.ServerCase):

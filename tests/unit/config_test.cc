@@ -230,6 +230,25 @@ TEST(ConfigTest, RangesChecked) {
   EXPECT_EQ(config.max_page_size, 1);
 }
 
+TEST(ConfigTest, ApiKeyCacheSeconds) {
+  Config config;
+  EXPECT_EQ(config.api_key_cache_seconds, 0);
+  ASSERT_TRUE(LoadText("[api_keys]\ncache_seconds = 5\n", config).ok());
+  EXPECT_EQ(config.api_key_cache_seconds, 5);
+  ASSERT_TRUE(LoadText("[api_keys]\ncache_seconds = 300\n", config).ok());
+  EXPECT_EQ(config.api_key_cache_seconds, 300);
+
+  const std::string over = FirstError("[api_keys]\ncache_seconds = 301\n");
+  EXPECT_TRUE(
+      Contains(over, "api_keys.cache_seconds: invalid value 301, must be between 0 and 300"))
+      << over;
+  const std::string negative = FirstError("[api_keys]\ncache_seconds = -1\n");
+  EXPECT_TRUE(Contains(negative, "api_keys.cache_seconds: invalid value -1")) << negative;
+  const std::string unknown = FirstError("[api_keys]\nlifetime = 5\n");
+  EXPECT_TRUE(Contains(unknown, "api_keys.lifetime: unknown key")) << unknown;
+  EXPECT_TRUE(Contains(unknown, "cache_seconds")) << unknown;
+}
+
 TEST(ConfigTest, EmptyStringsRejected) {
   EXPECT_TRUE(Contains(FirstError("database = \"\"\n"), "database: invalid value \"\""));
   EXPECT_TRUE(Contains(FirstError("listen = \"\"\n"), "listen: invalid value \"\""));

@@ -6,6 +6,7 @@
 #include <rapidjson/document.h>
 #include <stdlib.h>
 
+#include <chrono>
 #include <filesystem>
 #include <stdexcept>
 
@@ -60,7 +61,15 @@ class DispatchTest : public testing::Test {
     router_.Add("GET", "/unavailable", Access::kPublic, [](const Request&, HandlerContext&) {
       return ErrorResponse(Status::Unavailable("database is restarting"));
     });
-    dispatcher_ = std::make_unique<Dispatcher>(router_, *store_, config_);
+    dispatcher_ = std::make_unique<Dispatcher>(router_, *store_, config_,
+                                               [this] { return now_; });
+  }
+
+  // Rebuilds the dispatcher with an API key cache of `seconds`.
+  void UseKeyCache(int seconds) {
+    config_.api_key_cache_seconds = seconds;
+    dispatcher_ = std::make_unique<Dispatcher>(router_, *store_, config_,
+                                               [this] { return now_; });
   }
 
   void TearDown() override {
@@ -90,6 +99,7 @@ class DispatchTest : public testing::Test {
   Router router_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::string cause_;
+  ApiKeyCache::Clock::time_point now_{};  // the API key cache's clock
 };
 
 TEST_F(DispatchTest, UnknownRouteIs404BeforeKey) {
@@ -152,10 +162,30 @@ TEST_F(DispatchTest, ReadOnlyKeyCannotWrite) {
   EXPECT_EQ(Send("POST", "/webservice/cmf/things", "", kWriteKey, "{}").status, 200);
 }
 
-TEST_F(DispatchTest, RevokedKeyIs403) {
+TEST_F(DispatchTest, RevokedKeyIs403OnceItsCacheEntryExpires) {
+  UseKeyCache(5);
+  ASSERT_EQ(Send("GET", "/webservice/cmf/things", "", kWriteKey).status, 200);
+  ASSERT_TRUE(store_->RevokeApiKey("writer").ok());
+  now_ += std::chrono::milliseconds(4999);
+  EXPECT_EQ(Send("GET", "/webservice/cmf/things", "", kWriteKey).status, 200);
+  now_ += std::chrono::milliseconds(1);
+  EXPECT_EQ(Send("GET", "/webservice/cmf/things", "", kWriteKey).status, 403);
+}
+
+TEST_F(DispatchTest, RevokedKeyIs403AtOnceByDefault) {
+  ASSERT_EQ(config_.api_key_cache_seconds, 0);
   ASSERT_EQ(Send("GET", "/webservice/cmf/things", "", kWriteKey).status, 200);
   ASSERT_TRUE(store_->RevokeApiKey("writer").ok());
   EXPECT_EQ(Send("GET", "/webservice/cmf/things", "", kWriteKey).status, 403);
+}
+
+TEST_F(DispatchTest, CachedReadOnlyKeyCannotWrite) {
+  UseKeyCache(5);
+  ASSERT_EQ(Send("GET", "/webservice/cmf/things", "", kReadKey).body, "reports");
+  Response response = Send("POST", "/webservice/cmf/things", "", kReadKey, "{}");
+  EXPECT_EQ(response.status, 403);
+  EXPECT_EQ(Msg(response),
+            "API key \"reports\" is read-only and cannot be used for POST requests");
 }
 
 TEST_F(DispatchTest, PublicRouteIgnoresKeys) {
