@@ -245,7 +245,8 @@ void WriteActivity(JsonWriter& writer, const Activity& activity) {
   writer.Key("md5");
   writer.String(activity.md5);
   writer.Key("attributes");
-  writer.Raw(RawValue{activity.attributes_json.empty() ? "{}" : activity.attributes_json});
+  const std::string_view attributes = activity.attributes_json;
+  writer.Raw(RawValue{attributes.empty() ? std::string_view("{}") : attributes});
   writer.Key("modificationDate");
   writer.Int(activity.modification_date);
   writer.Key("creationDate");

@@ -71,8 +71,30 @@ class JsonScanner {
     return pos_ == text_.size();
   }
 
+  // Reads a string literal into `text`. A literal without escapes (every key
+  // EncodeExtraFields writes for a plain field name) is returned as a view of
+  // the input. Any other literal is decoded into `decoded`, and `text` views
+  // that.
+  bool ReadString(std::string_view& text, std::string& decoded) {
+    if (!Consume('"')) return false;
+    const std::size_t start = pos_;
+    while (pos_ < text_.size()) {
+      const char ch = text_[pos_];
+      if (ch == '\\') break;
+      ++pos_;
+      if (ch == '"') {
+        text = text_.substr(start, pos_ - 1 - start);
+        return true;
+      }
+    }
+    pos_ = start - 1;
+    if (!DecodeString(decoded)) return false;
+    text = decoded;
+    return true;
+  }
+
   // Reads a string literal and decodes its escapes into `out`.
-  bool ReadString(std::string& out) {
+  bool DecodeString(std::string& out) {
     out.clear();
     if (!Consume('"')) return false;
     while (pos_ < text_.size()) {
@@ -219,15 +241,17 @@ Status DecodeExtraFields(std::string_view object, const std::vector<CustomField>
   if (!scanner.Consume('{')) return damaged();
   if (scanner.Consume('}')) return scanner.AtEnd() ? Status::Ok() : damaged();
 
-  std::string key;
+  std::string decoded;
   while (true) {
+    std::string_view key;
     std::string_view raw;
-    if (!scanner.ReadString(key) || !scanner.Consume(':') || !scanner.ReadRawValue(raw)) {
+    if (!scanner.ReadString(key, decoded) || !scanner.Consume(':') ||
+        !scanner.ReadRawValue(raw)) {
       return damaged();
     }
     for (std::size_t i = 0; i < fields.size(); ++i) {
       if (fields[i].name == key) {
-        if (raw != "null") values[i] = std::string(raw);
+        if (raw != "null") values[i].emplace(raw);
         break;
       }
     }

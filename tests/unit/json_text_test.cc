@@ -48,6 +48,15 @@ TEST(JsonTextTest, DecodeSkipsUnknownKeysAndAcceptsSpace) {
   EXPECT_EQ(decoded[1], std::nullopt);
 }
 
+TEST(JsonTextTest, DecodeMatchesEscapedKeys) {
+  std::vector<CustomField> fields = Fields({"new", "a\"b"});
+  std::vector<std::optional<std::string>> decoded;
+  ASSERT_TRUE(DecodeExtraFields(R"({"n\u0065w":5,"a\"b":"x"})", fields, decoded).ok());
+  ASSERT_EQ(decoded.size(), 2u);
+  EXPECT_EQ(decoded[0], "5");
+  EXPECT_EQ(decoded[1], "\"x\"");
+}
+
 TEST(JsonTextTest, DecodeRejectsDamagedText) {
   std::vector<CustomField> fields = Fields({"a"});
   std::vector<std::optional<std::string>> decoded;

@@ -10,6 +10,58 @@
 
 namespace cmfd {
 
+namespace {
+
+// The customers of the last page read on this thread. Reading the next page
+// into them lets their strings and vectors keep their buffers, which saves
+// several allocations per row. Larger pages than kMaxReusedRows are not kept.
+struct ReusedPage {
+  std::vector<Customer> rows;
+  bool in_use = false;  // a row callback that lists customers gets its own
+};
+thread_local ReusedPage reused_page;
+constexpr std::size_t kMaxReusedRows = 1000;
+
+// Lends a thread's ReusedPage for one list call, or a fresh vector when it
+// is already lent. Activities are dropped when the call ends, because they
+// can be far larger than the customers.
+class PageRows {
+ public:
+  PageRows() : rows_(reused_page.in_use ? &own_ : &reused_page.rows) {
+    if (rows_ == &reused_page.rows) reused_page.in_use = true;
+  }
+  ~PageRows() {
+    if (rows_ != &reused_page.rows) return;
+    if (rows_->size() > kMaxReusedRows) {
+      std::vector<Customer>().swap(*rows_);
+    } else {
+      for (Customer& customer : *rows_) customer.activities.reset();
+    }
+    reused_page.in_use = false;
+  }
+  PageRows(const PageRows&) = delete;
+  PageRows& operator=(const PageRows&) = delete;
+
+  // The next row to read into: a customer from an earlier page, or a new
+  // one.
+  Customer& Next() {
+    if (count_ == rows_->size()) rows_->emplace_back();
+    Customer& customer = (*rows_)[count_++];
+    customer.activities.reset();
+    return customer;
+  }
+
+  std::size_t size() const { return count_; }
+  Customer& operator[](std::size_t i) { return (*rows_)[i]; }
+
+ private:
+  std::vector<Customer> own_;
+  std::vector<Customer>* rows_;
+  std::size_t count_ = 0;
+};
+
+}  // namespace
+
 Status SqliteStore::PlanCustomerList(const CustomerQuery& query, CustomerListPlan& plan) const {
   SqlFilter& filter = plan.filter;
   if (!query.segments_all.empty()) {
@@ -168,25 +220,25 @@ Result<ListInfo> SqliteStore::ListCustomers(const CustomerQuery& query,
   // The page is collected first, to fetch the segments (and activities) of
   // all its customers with one query each. Memory is bounded by the page
   // size, which the handlers cap.
-  std::vector<Customer> page;
+  PageRows page;
   while (true) {
     Result<bool> has_row = stmt->Step();
     if (!has_row.ok()) return has_row.status();
     if (!has_row.value()) break;
-    page.emplace_back();
-    CMFD_SQLITE_TRY(ReadCustomerFields(stmt.value(), options_.customer.fields, page.back()));
+    CMFD_SQLITE_TRY(ReadCustomerFields(stmt.value(), options_.customer.fields, page.Next()));
   }
   stmt = SqliteStatement();
-  if (!page.empty()) {
+  if (page.size() > 0) {
     RecordPageEnd(paged, offset_rows, static_cast<std::int64_t>(page.size()),
-                  PageKey{page.back().id, 0});
+                  PageKey{page[page.size() - 1].id, 0});
   }
 
   std::vector<Customer*> pointers;
-  for (Customer& loaded : page) pointers.push_back(&loaded);
+  pointers.reserve(page.size());
+  for (std::size_t i = 0; i < page.size(); ++i) pointers.push_back(&page[i]);
   CMFD_SQLITE_TRY(LoadSegmentsOf(db, pointers));
   if (query.include_activities) CMFD_SQLITE_TRY(LoadActivitiesOf(db, pointers));
-  for (const Customer& loaded : page) row(loaded);
+  for (const Customer* loaded : pointers) row(*loaded);
 
   CMFD_SQLITE_TRY(reader->Commit());
   return info;

@@ -29,6 +29,20 @@ std::vector<std::int64_t> ParseIdList(std::string_view text) {
   return ids;
 }
 
+// Sets `into` to the text of `column`, or to nullopt for NULL. A string
+// already in `into` keeps its buffer, so rereading into a used Customer
+// allocates only for longer text.
+void ReadOptionalText(const SqliteStatement& stmt, int column, std::optional<std::string>& into) {
+  const std::string_view text = stmt.ColumnView(column);
+  if (text.empty() && stmt.IsNull(column)) {
+    into.reset();
+  } else if (into) {
+    into->assign(text);
+  } else {
+    into.emplace(text);
+  }
+}
+
 }  // namespace
 
 Status ReadCustomerRow(const SqliteStatement& stmt, const std::vector<CustomField>& fields,
@@ -42,20 +56,20 @@ Status ReadCustomerFields(const SqliteStatement& stmt, const std::vector<CustomF
                           Customer& customer) {
   customer.id = stmt.ColumnInt(0);
   customer.active = stmt.ColumnBool(1);
-  customer.gender = stmt.ColumnOptionalText(2);
-  customer.firstname = stmt.ColumnOptionalText(3);
-  customer.lastname = stmt.ColumnOptionalText(4);
-  customer.birthdate = stmt.ColumnOptionalText(5);
-  customer.street = stmt.ColumnOptionalText(6);
-  customer.zip = stmt.ColumnOptionalText(7);
-  customer.city = stmt.ColumnOptionalText(8);
-  customer.phone = stmt.ColumnOptionalText(9);
+  ReadOptionalText(stmt, 2, customer.gender);
+  ReadOptionalText(stmt, 3, customer.firstname);
+  ReadOptionalText(stmt, 4, customer.lastname);
+  ReadOptionalText(stmt, 5, customer.birthdate);
+  ReadOptionalText(stmt, 6, customer.street);
+  ReadOptionalText(stmt, 7, customer.zip);
+  ReadOptionalText(stmt, 8, customer.city);
+  ReadOptionalText(stmt, 9, customer.phone);
   CMFD_SQLITE_TRY(DecodeExtraFields(stmt.ColumnView(10), fields, customer.extra));
-  customer.country_code = stmt.ColumnOptionalText(11);
-  customer.email = stmt.ColumnOptionalText(12);
-  customer.id_encoded = stmt.ColumnText(13);
+  ReadOptionalText(stmt, 11, customer.country_code);
+  ReadOptionalText(stmt, 12, customer.email);
+  customer.id_encoded.assign(stmt.ColumnView(13));
   customer.profiling_consent = stmt.ColumnBool(14);
-  customer.password_hash = stmt.ColumnOptionalText(15);
+  ReadOptionalText(stmt, 15, customer.password_hash);
   customer.modification_date = stmt.ColumnInt(16);
   customer.creation_date = stmt.ColumnInt(17);
   return Status::Ok();
