@@ -160,9 +160,10 @@ class Server:
     def memory_mb(self):
         """VmHWM (peak RSS), RssAnon and RssFile (now), from /proc/PID/status.
 
-        RssFile counts the pages of the memory-mapped database file that the
-        process has touched: they are shared with the page cache and can be
-        reclaimed, unlike RssAnon (heap and stacks).
+        RssFile counts the touched pages of mapped files (the binary, its
+        libraries, and a database file if a store maps it): they are shared
+        with the page cache and can be reclaimed, unlike RssAnon (heap and
+        stacks).
         """
         values = {}
         with open(f"/proc/{self.pid}/status") as handle:
@@ -513,8 +514,8 @@ def write_report(path, context):
     for target, measured, met in c["targets"]:
         lines.append(f"| {target} | {measured} | {'yes' if met else 'no'} |")
     lines += ["", "Peak RSS is VmHWM of the server process, which is restarted per scenario; "
-              "anon / file are RssAnon (heap, stacks) and RssFile (touched pages of the "
-              "memory-mapped database and the binaries) when the scenario ends. "
+              "anon / file are RssAnon (heap, stacks) and RssFile (touched pages of mapped "
+              "files: the binary and its libraries) when the scenario ends. "
               "p50 and p99 are wrk's latency percentiles at 64 connections. "
               "x hello (CPU) is the baseline's server CPU time per request divided by the "
               "scenario's: the share of the baseline's throughput that the scenario would reach "
