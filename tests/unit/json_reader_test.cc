@@ -58,6 +58,13 @@ TEST(MinifyJson, RemovesOnlyWhitespaceOutsideStrings) {
             "{\"a b\":[1,\"x \\\" y\"],\"c\":{}}");
 }
 
+TEST(MinifyJson, EndsAStringOnlyAtAnUnescapedQuote) {
+  // An escaped backslash right before the quote: the quote ends the string,
+  // so the whitespace after it goes. Spaces inside strings stay.
+  EXPECT_EQ(MinifyJson("{ \"a\\\\\" : \"\\\"  \\\"\" ,\r\n\t\"\u00e9 \": [ ] }"),
+            "{\"a\\\\\":\"\\\"  \\\"\",\"\u00e9 \":[]}");
+}
+
 TEST(ForEachMember, VisitsMembersInOrder) {
   std::vector<std::string> keys;
   Status status = ForEachMember("{\"b\": 1, \"a\": {\"x\": [1], \"x\": 2}, \"\\u0063\": null}",

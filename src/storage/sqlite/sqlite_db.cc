@@ -196,11 +196,26 @@ SqliteDb::~SqliteDb() {
   sqlite3_close_v2(db_);
 }
 
-Result<SqliteStatement> SqliteDb::Prepare(std::string_view sql) {
+SqliteDb::Statements::value_type* SqliteDb::FindCached(std::string_view sql) {
+  // The low three bits of an address vary little (string constants are
+  // often aligned), so the bits above them pick the slot.
+  RecentLookup& recent =
+      recent_[(reinterpret_cast<std::uintptr_t>(sql.data()) >> 3) % kRecentLookups];
+  if (recent.entry != nullptr && recent.sql == sql.data() && recent.entry->first == sql) {
+    return recent.entry;
+  }
+
   auto it = statements_.find(sql);
-  if (it != statements_.end() && !it->second.in_use) {
-    it->second.in_use = true;
-    return SqliteStatement(it->second.stmt, &it->second.in_use);
+  if (it == statements_.end()) return nullptr;
+  recent = {sql.data(), &*it};
+  return &*it;
+}
+
+Result<SqliteStatement> SqliteDb::Prepare(std::string_view sql) {
+  Statements::value_type* entry = FindCached(sql);
+  if (entry != nullptr && !entry->second.in_use) {
+    entry->second.in_use = true;
+    return SqliteStatement(entry->second.stmt, &entry->second.in_use);
   }
 
   sqlite3_stmt* stmt = nullptr;
@@ -212,7 +227,7 @@ Result<SqliteStatement> SqliteDb::Prepare(std::string_view sql) {
   }
 
   // A cached statement in use means nested use: hand out a private copy.
-  if (it != statements_.end()) return SqliteStatement(stmt, nullptr);
+  if (entry != nullptr) return SqliteStatement(stmt, nullptr);
   CachedStatement& cached = statements_[std::string(sql)];
   cached.stmt = stmt;
   cached.in_use = true;

@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -143,9 +144,26 @@ class SqliteDb {
     bool in_use = false;  // a SqliteStatement handle refers to it
   };
 
+  using Statements = std::unordered_map<std::string, CachedStatement, SqlHash, std::equal_to<>>;
+
+  // A cache entry last found for the SQL text at address `sql`. Callers
+  // mostly pass the same string constants, and this lookup skips hashing
+  // them. A hit is confirmed by comparing the text, because a text built at
+  // run time may leave its address to another text.
+  struct RecentLookup {
+    const char* sql = nullptr;
+    Statements::value_type* entry = nullptr;
+  };
+  static constexpr std::size_t kRecentLookups = 16;
+
+  // Returns the cache entry for `sql`, or nullptr when it has none.
+  Statements::value_type* FindCached(std::string_view sql);
+
   sqlite3* db_;
-  // Node-based, so the address of `in_use` stays valid while handles live.
-  std::unordered_map<std::string, CachedStatement, SqlHash, std::equal_to<>> statements_;
+  // Node-based, and entries are removed only by the destructor, so the
+  // address of an entry and of its `in_use` stays valid.
+  Statements statements_;
+  std::array<RecentLookup, kRecentLookups> recent_{};
 };
 
 }  // namespace cmfd
