@@ -14,12 +14,18 @@ namespace {
 
 constexpr std::string_view kEntity = "Activity";
 
+// An activity's JSON is about 900 bytes with the attributes of an order.
+constexpr std::size_t kActivityBytes = 1024;
+
 // {"timestamp": T, "data": {activity}} with the given status.
 Response ActivityResponse(int status, const Activity& activity) {
-  std::string data;
-  JsonWriter writer(data);
+  std::string body;
+  body.reserve(kActivityBytes);
+  JsonWriter writer(body);
+  StartItemBody(writer, CurrentUnixTime());
   WriteActivity(writer, activity);
-  return JsonResponse(status, ItemBody(CurrentUnixTime(), data));
+  writer.EndObject();
+  return JsonResponse(status, std::move(body));
 }
 
 Response ListActivities(const Request& request, HandlerContext& context) {

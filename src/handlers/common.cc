@@ -205,6 +205,13 @@ std::string ItemBody(std::int64_t timestamp, std::string_view data) {
   return body;
 }
 
+void StartItemBody(JsonWriter& writer, std::int64_t timestamp) {
+  writer.StartObject();
+  writer.Key("timestamp");
+  writer.Int(timestamp);
+  writer.Key("data");
+}
+
 Response NoContent() {
   Response response;
   response.status = 204;

@@ -19,6 +19,8 @@
 
 namespace cmfd {
 
+class JsonWriter;
+
 // The id on an `/{id}` route: decimal digits that make a positive signed
 // 64-bit integer. nullopt for anything else (non-numeric, zero, negative,
 // overflowing), for which the caller returns a 404.
@@ -95,6 +97,11 @@ std::string ListBody(const PageRequest& page, const ListInfo& info, std::string_
 
 // {"timestamp": T, "data": <data>}, where `data` is a JSON object.
 std::string ItemBody(std::int64_t timestamp, std::string_view data);
+
+// Writes the start of ItemBody's envelope, `{"timestamp": T, "data": `. The
+// caller then writes the object and calls EndObject(), which saves copying
+// the object into the body.
+void StartItemBody(JsonWriter& writer, std::int64_t timestamp);
 
 // An empty 204 response.
 Response NoContent();

@@ -15,12 +15,18 @@ namespace {
 
 constexpr std::string_view kEntity = "Customer";
 
+// A customer's JSON without activities is about 500 bytes.
+constexpr std::size_t kCustomerBytes = 640;
+
 // {"timestamp": T, "data": {customer}} with the given status.
 Response CustomerResponse(int status, const Customer& customer, const CustomerSchema& schema) {
-  std::string data;
-  JsonWriter writer(data);
+  std::string body;
+  body.reserve(kCustomerBytes);
+  JsonWriter writer(body);
+  StartItemBody(writer, CurrentUnixTime());
   WriteCustomer(writer, customer, schema);
-  return JsonResponse(status, ItemBody(CurrentUnixTime(), data));
+  writer.EndObject();
+  return JsonResponse(status, std::move(body));
 }
 
 Response ListCustomers(const Request& request, HandlerContext& context) {

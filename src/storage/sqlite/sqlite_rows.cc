@@ -124,15 +124,17 @@ Status LoadSegmentsOf(SqliteDb& db, const std::vector<Customer*>& customers) {
 }
 
 void ReadActivityRow(const SqliteStatement& stmt, Activity& activity) {
+  // assign() keeps the buffers of an Activity that is read into row after
+  // row, so a list page allocates for its longest values only.
   activity.id = stmt.ColumnInt(0);
   activity.customer_id = stmt.ColumnInt(1);
   activity.activity_date = stmt.ColumnInt(2);
-  activity.type = stmt.ColumnText(3);
-  activity.implementation_class = stmt.ColumnText(4);
+  activity.type.assign(stmt.ColumnView(3));
+  activity.implementation_class.assign(stmt.ColumnView(4));
   activity.o_id = stmt.ColumnOptionalInt(5);
-  activity.a_id = stmt.ColumnOptionalText(6);
-  activity.md5 = stmt.ColumnText(7);
-  activity.attributes_json = stmt.ColumnText(8);
+  ReadOptionalText(stmt, 6, activity.a_id);
+  activity.md5.assign(stmt.ColumnView(7));
+  activity.attributes_json.assign(stmt.ColumnView(8));
   activity.modification_date = stmt.ColumnInt(9);
   activity.creation_date = stmt.ColumnInt(10);
 }

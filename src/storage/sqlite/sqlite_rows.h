@@ -49,6 +49,8 @@ Status ReadCustomerFields(const SqliteStatement& stmt, const std::vector<CustomF
 // of them, which costs less than a subquery per row of the page.
 Status LoadSegmentsOf(SqliteDb& db, const std::vector<Customer*>& customers);
 
+// Fills `activity` from a row of kActivityColumns, reusing the buffers of
+// its strings.
 void ReadActivityRow(const SqliteStatement& stmt, Activity& activity);
 
 // Sets `activities` of each customer to its activities, ordered by
