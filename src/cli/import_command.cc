@@ -145,14 +145,16 @@ void AddImportCommand(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "import",
       "Load NDJSON files (one API request body per line) straight into the database; "
-      "customers first, then activities, then segment assignments. Exit code 0 even when "
-      "lines were rejected (they are listed on standard error), 1 on an I/O or database "
-      "error, 3 with --strict when any line was rejected");
+      "customers first, then activities, then segment assignments; '-' as a file reads "
+      "standard input. Exit code 0 even when lines were rejected (they are listed on standard "
+      "error), 1 on an I/O or database error, 2 when no input file was given, 3 with --strict "
+      "when any line was rejected; an invalid option prints its error and exits with another "
+      "non-zero code");
 
   AddDatabaseOptions(*command, options->database);
   command
       ->add_option("--customers", options->customers,
-                   "customers, one POST /customers body per line; '-' reads standard input")
+                   "customers, one POST /customers body per line")
       ->type_name("FILE.ndjson");
   command
       ->add_option("--activities", options->activities,

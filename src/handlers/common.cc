@@ -17,7 +17,7 @@ constexpr std::int64_t kDefaultPageSize = 100;
 
 Status InvalidParam(std::string_view name, std::string_view value, std::string_view rule) {
   return Status::Invalid(
-      fmt::format("{}: invalid value {}, must be {}", name, QuoteForMessage(value), rule));
+      fmt::format("{}: invalid value {}, must be {}", name, QuoteParamForMessage(value), rule));
 }
 
 // Reads an optional integer parameter in [min, max].
@@ -103,10 +103,10 @@ std::optional<std::int64_t> ParseIdParam(const QueryParams& query, std::string_v
   return value;
 }
 
-bool CheckTextParam(std::string_view name, std::string_view value, Status& problems) {
-  const bool valid_utf8 = IsValidUtf8(value);
-  const bool has_nul = value.find('\0') != std::string_view::npos;
-  if (valid_utf8 && !has_nul) return true;
+std::string QuoteParamForMessage(std::string_view value) {
+  if (IsValidUtf8(value) && value.find('\0') == std::string_view::npos) {
+    return QuoteForMessage(value);
+  }
 
   // The value as sent on the wire, so that the message shows the bytes that
   // broke the rule instead of replacement characters.
@@ -120,10 +120,18 @@ bool CheckTextParam(std::string_view name, std::string_view value, Status& probl
       encoded += {'%', kHex[byte >> 4], kHex[byte & 15]};
     }
   }
+  return QuoteForMessage(encoded) + " (percent-encoded)";
+}
+
+bool CheckTextParam(std::string_view name, std::string_view value, Status& problems) {
+  const bool valid_utf8 = IsValidUtf8(value);
+  const bool has_nul = value.find('\0') != std::string_view::npos;
+  if (valid_utf8 && !has_nul) return true;
+
   const std::string_view rule =
       valid_utf8 ? kNulNotAllowed : std::string_view("the value is not valid UTF-8");
-  AddProblems(problems, Status::Invalid(fmt::format("{}: invalid value {} (percent-encoded), {}",
-                                                    name, QuoteForMessage(encoded), rule)));
+  AddProblems(problems, Status::Invalid(fmt::format("{}: invalid value {}, {}", name,
+                                                    QuoteParamForMessage(value), rule)));
   return false;
 }
 
@@ -159,7 +167,7 @@ std::vector<std::string_view> ListParam(const QueryParams& query, std::string_vi
         items.push_back(item);
       } else if (!reported) {
         problems.Add(Code::kInvalid, std::string(name) + ": invalid value " +
-                                         QuoteForMessage(whole) +
+                                         QuoteParamForMessage(whole) +
                                          ", must be a comma-separated list without empty items");
         reported = true;
       }

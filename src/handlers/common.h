@@ -62,12 +62,19 @@ std::optional<std::int64_t> ParseTimestampParam(const QueryParams& query, std::s
 std::optional<std::int64_t> ParseIdParam(const QueryParams& query, std::string_view name,
                                          Status& problems);
 
+// A query value quoted for an error message: as sent when it is valid UTF-8
+// without U+0000; otherwise with every byte outside printable ASCII (and
+// '%') percent-encoded, as a client would write it in a URL, and marked so:
+// "\"%FF%FE\" (percent-encoded)". A message never shows replacement
+// characters in place of the bytes the client sent.
+std::string QuoteParamForMessage(std::string_view value);
+
 // Checks a query value that is used as text (a filter compared with stored
 // strings). It must be valid UTF-8 and must not contain U+0000, because
 // PostgreSQL rejects the one and cuts text at the other, so both backends
 // return the same 400. A problem names the parameter and shows the value
-// with every byte outside printable ASCII (and '%') percent-encoded, as a
-// client would write it in a URL: "email: invalid value \"%FF%FE\" ...".
+// as QuoteParamForMessage does: "email: invalid value \"%FF%FE\"
+// (percent-encoded), ...".
 bool CheckTextParam(std::string_view name, std::string_view value, Status& problems);
 
 // Reads an optional text parameter: the first value of `name`, checked by

@@ -41,7 +41,7 @@ Response ListCustomers(const Request& request, HandlerContext& context) {
     const auto id = ParseUnsignedInt64(item);
     if (!id || *id <= 0) {
       problems.Add(Code::kInvalid,
-                   "segments: invalid value " + QuoteForMessage(item) +
+                   "segments: invalid value " + QuoteParamForMessage(item) +
                        ", must be a comma-separated list of segment ids (positive integers)");
       continue;
     }

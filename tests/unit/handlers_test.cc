@@ -244,6 +244,21 @@ TEST_F(HandlersTest, TextParamsNeedUtf8WithoutNul) {
             R"(integer)");
 }
 
+TEST_F(HandlersTest, OtherParamsShowBadBytesAsSent) {
+  EXPECT_EQ(Message(Call("GET", "/activities?customerId=%FF")),
+            R"(customerId: invalid value "%FF" (percent-encoded), must be a positive 64-bit )"
+            R"(integer)");
+  EXPECT_EQ(Message(Call("GET", "/customers?pageSize=1%ED%A0%80")),
+            R"(pageSize: invalid value "1%ED%A0%80" (percent-encoded), must be an integer )"
+            R"(from 1 to 1000)");
+  EXPECT_EQ(Message(Call("GET", "/customers?segments=3,%FF")),
+            R"(segments: invalid value "%FF" (percent-encoded), must be a comma-separated )"
+            R"(list of segment ids (positive integers))");
+  EXPECT_EQ(Message(Call("GET", "/customers?includeActivities=%00")),
+            R"(includeActivities: invalid value "%00" (percent-encoded), must be true, 1, )"
+            R"(false or 0)");
+}
+
 TEST_F(HandlersTest, DeletionsAreStreamedInChunks) {
   const std::int64_t customer = CreateCustomer("{}");
   Activity activity;
