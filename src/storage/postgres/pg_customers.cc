@@ -516,6 +516,8 @@ Result<ListInfo> PgStore::ListCustomers(const CustomerQuery& query,
                {fields[index].name, value});
   }
 
+  // TODO: seek deep pages from remembered page ends, as the SQLite store
+  // does; OFFSET and the exact count both cost in proportion to the rows.
   std::vector<PipelineStep> steps = {
       {"SELECT count(*) FROM customers c" + filter.where(), filter.params()}};
   if (offset.value()) {
