@@ -64,7 +64,7 @@ void JsonWriter::Grow(std::size_t bytes) {
 void JsonWriter::Commit() {
   if (pos_ == nullptr) return;
   // A string that was moved from or replaced while a value was open no
-  // longer holds this writer's buffer; it is left as it is.
+  // longer contains this writer's buffer, so it is left as it is.
   if (out_->data() == base_ && out_->size() == static_cast<std::size_t>(end_ - base_)) {
     out_->resize(static_cast<std::size_t>(pos_ - base_));
   }

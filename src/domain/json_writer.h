@@ -67,7 +67,8 @@ class JsonWriter {
   // without characters that need an escape (asserted in debug builds).
   template <std::size_t N>
   void Key(const char (&key)[N]) {
-    assert(std::strlen(key) == N - 1 && NeedsNoJsonEscape(std::string_view(key, N - 1)));
+    assert(std::strlen(key) == N - 1);
+    assert(NeedsNoJsonEscape(std::string_view(key, N - 1)));
     assert(InObject());
     Reserve(N + 3);  // comma, two quotes, colon and the N - 1 characters
     if (comma_) *pos_++ = ',';

@@ -362,9 +362,9 @@ restinio::request_handling_status_t HttpFront::Handle(restinio::request_handle_t
 
     auto request = std::make_shared<RoutedRequest>(std::move(std::get<RoutedRequest>(routed)));
     if (dispatcher_.NeedsWorker(*request)) {
-      // TODO: let the committing thread answer a write instead of parking a
-      // worker per write; the handoffs cost about three context switches a
-      // write and bound single-record writes to about 11,000/s on one core.
+      // TODO: let the committing thread send a write's response instead of
+      // parking a worker per write. The handoffs cost about three context
+      // switches per write, which limits writes to about 11,000/s per core.
       exchange->on_worker = true;
       workers_.Post([this, exchange, request] { Execute(exchange, *request); });
     } else {

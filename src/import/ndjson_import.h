@@ -35,7 +35,7 @@ enum class ImportKind { kCustomers, kActivities, kAssignments };
 // "customers", "activities" or "assignments".
 std::string_view ImportKindName(ImportKind kind);
 
-// The most lines in the first batch of a file (see ImportOptions).
+// The maximum number of lines in the first batch of a file (see ImportOptions).
 inline constexpr std::size_t kFirstBatchSize = 1000;
 
 struct ImportOptions {

@@ -321,10 +321,9 @@ class Store {
   // Bracket the Import calls of one bulk load (cmfd import), so that a
   // backend may trade the upkeep of its indexes and counters row by row for
   // one rebuild at the end. Call FinishImport after a successful
-  // PrepareImport even when an Import failed. Whatever happens in between,
-  // including a crash before FinishImport, every read of the database
-  // through a store opened afterwards is as correct as without them. Both
-  // do nothing by default.
+  // PrepareImport even when an Import failed. A backend that overrides them
+  // must keep every read through a store opened afterwards correct, even
+  // after a crash before FinishImport. Both do nothing by default.
   virtual Status PrepareImport() { return Status::Ok(); }
   virtual Status FinishImport() { return Status::Ok(); }
 

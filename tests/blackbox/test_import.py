@@ -111,7 +111,7 @@ class ImportCase(h.BackendCase):
 
     # ---- tests ----
 
-    def test_import_into_empty_database_then_lists_count_exactly(self):
+    def test_empty_database_exact_totals(self):
         segments = self.create_segments(2)
         proc, paths = self.import_sample(segments)
         self.assert_sample_report(proc, paths)
@@ -156,7 +156,7 @@ class ImportCase(h.BackendCase):
         self.assertEqual(self.total(client, "/customers", segments=str(segments[0])), 2)
         server.stop()
 
-    def test_strict_exits_3_after_importing_the_valid_lines(self):
+    def test_strict_exits_3_keeps_valid_lines(self):
         customers = write_lines(self.db.folder, "customers.ndjson", [
             {"firstname": "A"}, {"firstname": 7}, {"firstname": "C"}])
         proc = self.run_import("--customers", customers, "--strict")
@@ -166,7 +166,7 @@ class ImportCase(h.BackendCase):
         self.assertEqual(self.total(client, "/customers"), 2)
         server.stop()
 
-    def test_missing_file_exits_1_and_leaves_a_usable_database(self):
+    def test_missing_file_exits_1(self):
         customers = write_lines(self.db.folder, "customers.ndjson", [{"firstname": "A"}])
         proc = self.run_import("--customers", customers,
                                "--activities", os.path.join(self.db.folder, "missing.ndjson"))

@@ -1142,7 +1142,9 @@ void StoreImportFixture(Store& store, const std::string& db_url) {
   Result<Customer> one = store.CreateCustomer(first);
   Result<Customer> two = store.CreateCustomer(MakeCustomer());
   Result<SegmentGroup> group = store.CreateSegmentGroup(GroupPatch("g"));
-  ASSERT_TRUE(one.ok() && two.ok() && group.ok());
+  ASSERT_TRUE(one.ok());
+  ASSERT_TRUE(two.ok());
+  ASSERT_TRUE(group.ok());
   for (const char* name : {"s1", "s2", "s3"}) {
     ASSERT_TRUE(store.CreateSegment(SegmentPatchFor(group->id, name)).ok());
   }
@@ -1224,9 +1226,9 @@ ImportOutcome Outcome(const ImportCounts& counts, const ImportBatch& batch,
                                 (c.id_encoded == "given-token" ? " given" : "") + " " +
                                 std::to_string(c.extra.size()));
   }
-  // Activity ids as their rank: CreateActivity's upsert uses up a sequence
-  // value even when it updates, so the row-by-row import leaves gaps that
-  // the bulk import does not; only the order of ids is part of the contract.
+  // Activity ids are compared by rank, because CreateActivity's upsert uses up
+  // a sequence value even when it updates. So the row-by-row import leaves id
+  // gaps that the bulk import does not, and only the id order is in the contract.
   std::set<std::int64_t> activity_ids;
   for (const Activity& a : batch.activities) activity_ids.insert(a.id);
   auto rank = [&](std::int64_t id) {
@@ -1234,9 +1236,11 @@ ImportOutcome Outcome(const ImportCounts& counts, const ImportBatch& batch,
                              (activity_ids.count(0) ? 0 : 1);
   };
   for (const Activity& a : batch.activities) {
+    std::string age = "new";
+    if (a.creation_date == 1) age = "old";
+    if (a.creation_date == 0) age = "-";
     outcome.activities.push_back(std::to_string(rank(a.id)) + " " + std::to_string(a.customer_id) +
-                                 " " + std::to_string(a.activity_date) + " " +
-                                 (a.creation_date == 1 ? "old" : a.creation_date == 0 ? "-" : "new"));
+                                 " " + std::to_string(a.activity_date) + " " + age);
   }
   RawConnection raw(db_url);
   auto date = [](const char* column) {
@@ -1322,7 +1326,7 @@ TEST_F(PostgresStoreTest, BulkImportMatchesRowByRowImport) {
 
 // A batch far larger than any pipeline, with a bad row every so often:
 // every good row is written, in order, and ids follow the batch.
-TEST_F(PostgresStoreTest, BulkImportOfManyRowsKeepsOrderAndSkipsBadRows) {
+TEST_F(PostgresStoreTest, BulkImportKeepsOrderSkipsBadRows) {
   Open(ExtraFieldOptions());
   ImportBatch batch;
   constexpr int kCustomers = 3000;

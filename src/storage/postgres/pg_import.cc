@@ -16,8 +16,8 @@
 //      for the rarer updates, all pipelined.
 // A rejected row therefore never reaches the database, and the batch needs
 // no savepoints. A concurrent write that slips in between a check and the
-// write (a unique value, an a_id) violates a unique index; the whole batch
-// is then retried, and the retry reports the row as the check does.
+// write (a unique value, an a_id) violates a unique index. The whole batch is
+// then retried, so the retry reports the row as the check does.
 #include <algorithm>
 #include <utility>
 

@@ -35,10 +35,9 @@ bool IsRowRejection(const Status& status) {
 //
 // The write bodies (InsertCustomer, StoreActivity, ChangeSegmentsOf) check
 // every rule a row can break before they write anything, so a rejected row
-// has nothing to undo and needs no savepoint: that saves two statements per
-// row. Should a body ever reject a row after writing, its writes could not
-// be taken back alone; that case becomes a database fault, which rolls back
-// the whole batch instead of keeping half a row.
+// has nothing to undo and needs no savepoint, which saves two statements per
+// row. A body that rejects a row after writing is a database fault: its
+// writes cannot be undone alone, so the whole batch rolls back.
 template <typename Body>
 Status RunRow(SqliteDb& db, Body row, bool& rejected) {
   rejected = false;
@@ -56,8 +55,8 @@ Status RunRow(SqliteDb& db, Body row, bool& rejected) {
 }  // namespace
 
 // Rows get their ids and dates in place. After a database error the
-// transaction is rolled back, and the rows of `batch` may still carry ids
-// and dates that were never stored; the caller drops such a batch.
+// transaction is rolled back, but the rows of `batch` may still carry ids and
+// dates that were never stored. The caller drops such a batch.
 Result<ImportCounts> SqliteStore::Import(ImportBatch& batch) {
   using Kind = ImportRejection::Kind;
   ImportCounts counts;
@@ -127,9 +126,8 @@ Status SqliteStore::PrepareImport() {
                                  std::to_string(kImportSortThreads);
     CMFD_SQLITE_TRY(writer_->Exec(settings.c_str()));
   }
-  // The duplicate check is the one look-up of an import that reads an index
-  // DeferImportIndexes would drop; without the index it would scan the table
-  // for every customer.
+  // The duplicate check is the only import look-up that reads an index that
+  // DeferImportIndexes would drop. Without it, each customer would scan the table.
   const bool keep_email_index =
       std::any_of(duplicate_fields_.begin(), duplicate_fields_.end(),
                   [](const DuplicateField& field) { return field.name == "email"; });

@@ -338,7 +338,7 @@ Status FinishInterruptedImport(SqliteDb& db) {
 //  - Every store runs it on opening (MigrateSqliteSchema) before any read.
 //    So only a store that had the file open before the import began can
 //    read the deferred state. Its totals lag and its lists are slow until
-//    the import ends, which is why the README asks to run `cmfd import`
+//    the import ends, which is why the README says to run `cmfd import`
 //    while no server uses the database.
 //  - Counts are recomputed from the rows, not carried over, so they are
 //    right whatever was written meanwhile, with or without the triggers.

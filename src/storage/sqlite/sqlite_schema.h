@@ -35,11 +35,11 @@ Status MigrateSqliteSchema(SqliteDb& db, std::int64_t now);
 // every index for every row. Both functions run inside a write transaction
 // that the caller commits or rolls back.
 
-// When customers, activities, customer_segments and customer_unique are all
-// empty, records the definition of each of their secondary indexes and
-// triggers in the table import_deferred and drops them; sets `deferred`.
-// Otherwise, or when import_deferred exists already (an import of another
-// store object is under way), changes nothing and clears `deferred`.
+// Records and drops the secondary indexes and triggers of customers,
+// activities, customer_segments and customer_unique when all four are empty.
+// The definitions go into the table import_deferred, and `deferred` is set.
+// Otherwise, or when import_deferred exists already because another store
+// object is importing, changes nothing and clears `deferred`.
 // Kept are the primary keys; the indexes the import's own look-ups need:
 // activities_a_id (the a_id upsert) and, when `keep_email_index`,
 // customers_email (a duplicate check on email); and the indexes whose keys
